@@ -1,0 +1,95 @@
+//! Command-line arguments: every subcommand and flag is defined here once, with its help text
+//! and an example, and dispatched to the library module that does the work.
+//!
+//! `main.rs` only parses, calls [`run`], prints the message of a [`Failure`] and exits with its
+//! code. Keeping the flag definitions in one place keeps `--help` and the README in step.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::CommandResult;
+
+/// Prepare and check CSP Azure subscription transfer forms.
+#[derive(Debug, Parser)]
+#[command(name = "formtool", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the embedded blank transfer form.
+    #[command(after_help = "Example:\n  formtool template -o blank-transfer-form.pdf")]
+    Template(TemplateArgs),
+    /// List a PDF's form fields: name, type, page, rectangle, value and role.
+    #[command(after_help = "Example:\n  formtool inspect returned/fabrikam.pdf --json")]
+    Inspect(InspectArgs),
+    /// Fill the transfer form from JSON, TOML or CSV input.
+    #[command(after_help = "Examples:\n  formtool fill fixtures/transfer.toml -o fabrikam.pdf\n  \
+                            formtool fill transfers.csv --out-dir filled/")]
+    Fill(FillArgs),
+    /// Print the six transfer steps for one transfer, with its values filled in.
+    #[command(after_help = "Example:\n  formtool guide fixtures/transfer.toml")]
+    Guide(GuideArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Where to write the blank form (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The PDF to inspect.
+    #[arg(value_name = "FORM.pdf")]
+    pub form: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FillArgs {
+    /// Transfer input: .json, .toml or .csv; `-` reads JSON from stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Output file for a single transfer (default: named from customer and subscription).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+    /// Output directory: one PDF per transfer.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Turn filled fields into page content (signature fields stay signable).
+    #[arg(long)]
+    pub flatten: bool,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// Treat a missing new partner, attestations or signers section as an error.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GuideArgs {
+    /// Transfer input: .json or .toml (one transfer); `-` reads JSON from stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+}
+
+/// Run one parsed command.
+pub fn run(cli: Cli) -> CommandResult {
+    match cli.command {
+        Command::Template(args) => crate::template::run(&args),
+        Command::Inspect(args) => crate::inspect::run(&args),
+        Command::Fill(args) => crate::fill::run(&args),
+        Command::Guide(args) => crate::guide::run(&args),
+    }
+}

@@ -1,0 +1,339 @@
+//! Filling the form: each transfer value goes into its field with an appearance stream, so
+//! every viewer shows it, including those that ignore `NeedAppearances` (PDF 32000-1
+//! 12.7.3.3); every page gets its page code; `--flatten` turns filled fields into page content.
+//!
+//! A transfer is first turned into values by role ([`role_values`]); the embedded form maps
+//! each role to its field by name. Filling starts from the in-memory blank form (built once
+//! per process and cloned) rather than parsing a file, which is what makes thousands of forms
+//! per second possible.
+//!
+//! ```
+//! use formtool::{fill, input};
+//! let loaded = input::load("fixtures/transfer.toml".as_ref(), false).unwrap();
+//! let pdf = fill::fill_embedded(&loaded.transfers[0], &fill::FillOptions::default());
+//! assert!(pdf.starts_with(b"%PDF-1.7"));
+//! ```
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
+use rayon::prelude::*;
+
+use crate::cli::FillArgs;
+use crate::code::PageCode;
+use crate::error::{CommandResult, Failure, Outcome};
+use crate::font;
+use crate::input::{self, Transfer};
+use crate::layout::{self, FieldKind, Party, Role};
+use crate::output::{sanitize_file_stem, write_atomic};
+use crate::pdf::{num, text_string};
+use crate::template::{self, BuiltForm};
+
+/// How to fill.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FillOptions {
+    /// Draw filled values into the page content and drop their fields.
+    pub flatten: bool,
+}
+
+/// A value to put into a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Text(String),
+    Checked(bool),
+}
+
+/// Every value the transfer gives, by role. Roles without a value (a missing new partner,
+/// signer or date) are left out: their fields stay blank.
+pub fn role_values(t: &Transfer) -> Vec<(Role, FieldValue)> {
+    let mut v = Vec::new();
+    let text = |s: &str| FieldValue::Text(s.to_string());
+    let partner = |party: Party, p: &input::Partner, v: &mut Vec<(Role, FieldValue)>| {
+        v.push((Role::Organization(party), text(&p.organization)));
+        v.push((Role::MicrosoftId(party), text(&p.microsoft_id)));
+        v.push((Role::Address(party), text(&p.address)));
+        v.push((Role::AdminName(party), text(&p.admin.name)));
+        v.push((Role::AdminEmail(party), text(&p.admin.email)));
+        v.push((Role::AdminPhone(party), text(&p.admin.phone)));
+    };
+    partner(Party::CurrentPartner, &t.current_partner, &mut v);
+    if let Some(np) = &t.new_partner {
+        partner(Party::NewPartner, np, &mut v);
+    }
+    v.push((Role::Organization(Party::Customer), text(&t.customer.organization)));
+    v.push((Role::MicrosoftId(Party::Customer), text(&t.customer.microsoft_id)));
+    if let Some(d) = &t.customer.domain {
+        v.push((Role::Domain, text(d)));
+    }
+    for (i, s) in t.subscriptions.iter().enumerate() {
+        v.push((Role::Subscription(i + 1), text(s)));
+    }
+    v.push((Role::ResellerRelationship, FieldValue::Checked(t.attestations.reseller_relationship)));
+    v.push((Role::CustomerAgreement, FieldValue::Checked(t.attestations.customer_agreement)));
+    let signers = [
+        (Party::CurrentPartner, &t.signers.current_partner),
+        (Party::Customer, &t.signers.customer),
+        (Party::NewPartner, &t.signers.new_partner),
+    ];
+    for (party, signer) in signers {
+        if let Some(s) = signer {
+            v.push((Role::SignerName(party), text(&s.name)));
+            if let Some(title) = &s.title {
+                v.push((Role::SignerTitle(party), text(title)));
+            }
+        }
+    }
+    v
+}
+
+/// Fill the embedded form for one transfer and return the PDF bytes.
+pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
+    let n = transfer.subscriptions.len();
+    let mut form = if n <= layout::SUBSCRIPTIONS_ON_FIRST_PAGE {
+        template::blank_built().clone()
+    } else {
+        template::build(&layout::pages_for(n))
+    };
+    for (role, value) in role_values(transfer) {
+        if let Some(id) = form.fields.get(&role.field_name()).copied() {
+            set_field(&mut form, id, &value);
+        }
+    }
+    let pages = form.pages.len();
+    for (index, page_id) in form.pages.clone().into_iter().enumerate() {
+        let code = PageCode::for_page(transfer, index + 1, pages);
+        let area = form.specs[index].code_box;
+        append_page_content(&mut form, page_id, code.draw(&area).into_bytes());
+    }
+    if options.flatten {
+        flatten(&mut form);
+    }
+    let seed = serde_json::to_vec(transfer).unwrap_or_default();
+    template::save(&mut form, &seed)
+}
+
+/// Set one field's value and appearance.
+pub fn set_field(form: &mut BuiltForm, id: ObjectId, value: &FieldValue) {
+    let Ok(rect) = form.doc.get_dictionary(id).map(|d| d.get(b"Rect").ok().and_then(|r| crate::pdf::rect_from(&form.doc, r)))
+    else {
+        return;
+    };
+    match value {
+        FieldValue::Text(text) => {
+            let rect = rect.unwrap_or(layout::Rect::new(0.0, 0.0, 100.0, 15.0));
+            let ap = text_appearance(text, rect.width(), rect.height(), form.font_id);
+            let ap_id = form.doc.add_object(ap);
+            if let Ok(d) = form.doc.get_dictionary_mut(id) {
+                d.set("V", text_string(text));
+                d.set("AP", dictionary! { "N" => ap_id });
+            }
+        }
+        FieldValue::Checked(on) => {
+            let state = if *on { "Yes" } else { "Off" };
+            if let Ok(d) = form.doc.get_dictionary_mut(id) {
+                d.set("V", state);
+                d.set("AS", state);
+            }
+        }
+    }
+}
+
+/// A text field's normal appearance (PDF 32000-1 12.7.3.3): the value in the embedded font,
+/// left-aligned, vertically centred, shrunk (down to 5 pt) to fit the box.
+pub fn text_appearance(text: &str, width: f32, height: f32, font_id: ObjectId) -> Stream {
+    let f = font::embedded();
+    let mut size: f32 = 9.0_f32.min(height * 0.7);
+    while size > 5.0 && f.width(text, size) > width - 4.0 {
+        size -= 0.5;
+    }
+    let (hex, _) = f.encode(text, size);
+    let baseline = ((height - size * 0.72) / 2.0).max(1.0);
+    let content = format!(
+        "/Tx BMC\nq 1 1 {} {} re W n\nBT /{} {} Tf 0 g 2 {} Td {hex} Tj ET\nQ\nEMC\n",
+        num(width - 2.0),
+        num(height - 2.0),
+        font::RESOURCE_NAME,
+        num(size),
+        num(baseline),
+    );
+    Stream::new(
+        dictionary! {
+            "Type" => "XObject",
+            "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), width.into(), height.into()],
+            "Resources" => font::resource_dictionary(font_id),
+        },
+        content.into_bytes(),
+    )
+}
+
+/// Add a content stream after a page's existing content.
+fn append_page_content(form: &mut BuiltForm, page_id: ObjectId, content: Vec<u8>) {
+    let stream_id = form.doc.add_object(template::compressed_stream(Dictionary::new(), &content));
+    if let Ok(page) = form.doc.get_dictionary_mut(page_id) {
+        let existing = page.get(b"Contents").ok().cloned();
+        let mut list = match existing {
+            Some(Object::Array(a)) => a,
+            Some(other) => vec![other],
+            None => Vec::new(),
+        };
+        list.push(Object::Reference(stream_id));
+        page.set("Contents", list);
+    }
+}
+
+/// Draw each filled text field and checkbox into its page and remove the field; signature
+/// fields stay so that the form can still be signed.
+fn flatten(form: &mut BuiltForm) {
+    let specs = form.specs.clone();
+    let mut removed: HashSet<ObjectId> = HashSet::new();
+    for (index, spec) in specs.iter().enumerate() {
+        let page_id = form.pages[index];
+        let mut xobjects = Dictionary::new();
+        let mut content = String::new();
+        for field in &spec.fields {
+            if field.kind == FieldKind::Signature {
+                continue;
+            }
+            let Some(id) = form.fields.get(&field.name).copied() else { continue };
+            let appearance = form.doc.get_dictionary(id).ok().and_then(|d| {
+                let ap = d.get(b"AP").ok()?.as_dict().ok()?.get(b"N").ok()?;
+                match ap {
+                    Object::Reference(r) => Some(*r),
+                    Object::Dictionary(states) => {
+                        let state = d.get(b"AS").ok()?.as_name().ok()?;
+                        states.get(state).ok()?.as_reference().ok()
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(ap) = appearance {
+                let name = format!("Fl{}", xobjects.len() + 1);
+                content.push_str(&format!("q 1 0 0 1 {} {} cm /{name} Do Q\n", num(field.rect.x1), num(field.rect.y1)));
+                xobjects.set(name, ap);
+            }
+            removed.insert(id);
+        }
+        // Pages share one resource dictionary; a flattened page needs its own with the XObjects.
+        let shared = form
+            .doc
+            .get_dictionary(page_id)
+            .ok()
+            .and_then(|p| p.get(b"Resources").ok())
+            .and_then(|r| r.as_reference().ok())
+            .and_then(|r| form.doc.get_dictionary(r).ok())
+            .cloned()
+            .unwrap_or_default();
+        let mut resources = shared;
+        resources.set("XObject", xobjects);
+        append_page_content(form, page_id, content.into_bytes());
+        if let Ok(page) = form.doc.get_dictionary_mut(page_id) {
+            page.set("Resources", resources);
+            if let Ok(Object::Array(annots)) = page.get_mut(b"Annots") {
+                annots.retain(|a| a.as_reference().map(|r| !removed.contains(&r)).unwrap_or(true));
+            }
+        }
+    }
+    if let Ok(acro) = form.doc.get_dictionary_mut(form.acroform_id)
+        && let Ok(Object::Array(fields)) = acro.get_mut(b"Fields")
+    {
+        fields.retain(|f| f.as_reference().map(|r| !removed.contains(&r)).unwrap_or(true));
+    }
+    for id in removed {
+        form.doc.objects.remove(&id);
+    }
+    form.fields.retain(|_, id| form.doc.objects.contains_key(id));
+}
+
+/// The default file name of a filled form: customer organization and first subscription.
+pub fn default_file_name(t: &Transfer) -> String {
+    format!(
+        "{}_{}.pdf",
+        sanitize_file_stem(&t.customer.organization, 48),
+        t.subscriptions.first().map(String::as_str).unwrap_or("form")
+    )
+}
+
+/// File names for a batch: defaults, with `-2`, `-3`, … added where two transfers collide.
+pub fn batch_file_names(transfers: &[Transfer]) -> Vec<String> {
+    let mut used = HashSet::new();
+    transfers
+        .iter()
+        .map(|t| {
+            let base = default_file_name(t);
+            let stem = base.trim_end_matches(".pdf").to_string();
+            let mut name = base;
+            let mut k = 2;
+            while !used.insert(name.to_ascii_lowercase()) {
+                name = format!("{stem}-{k}.pdf");
+                k += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// `formtool fill`.
+pub fn run(args: &FillArgs) -> CommandResult {
+    let loaded = input::load(&args.input, args.strict)?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let transfers = loaded.transfers;
+    let targets: Vec<PathBuf> = match (&args.output, &args.out_dir) {
+        (Some(out), None) if transfers.len() == 1 => vec![out.clone()],
+        (Some(_), None) => {
+            return Err(Failure::usage(format!(
+                "{}: holds {} transfers; use --out-dir DIR to write one PDF each",
+                args.input.display(),
+                transfers.len()
+            )));
+        }
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::usage(format!("{}: cannot create directory: {e}", dir.display())))?;
+            batch_file_names(&transfers).into_iter().map(|n| dir.join(n)).collect()
+        }
+        (None, None) if transfers.len() == 1 => vec![PathBuf::from(default_file_name(&transfers[0]))],
+        (None, None) => {
+            return Err(Failure::usage(format!(
+                "{}: holds {} transfers; use --out-dir DIR to write one PDF each",
+                args.input.display(),
+                transfers.len()
+            )));
+        }
+        (Some(_), Some(_)) => return Err(Failure::usage("use either -o FILE or --out-dir DIR, not both")),
+    };
+    // Refuse before writing anything, so a batch is never half written over old files.
+    if !args.force {
+        let existing: Vec<&Path> = targets.iter().filter(|p| p.exists()).map(PathBuf::as_path).collect();
+        if !existing.is_empty() {
+            let list: Vec<String> = existing.iter().take(5).map(|p| p.display().to_string()).collect();
+            return Err(Failure::usage(format!(
+                "{} output file(s) already exist ({}{}); use --force to overwrite",
+                existing.len(),
+                list.join(", "),
+                if existing.len() > 5 { ", …" } else { "" }
+            )));
+        }
+    }
+    let options = FillOptions { flatten: args.flatten };
+    let results: Vec<Result<(), Failure>> = transfers
+        .par_iter()
+        .zip(targets.par_iter())
+        .map(|(t, path)| write_atomic(path, &fill_embedded(t, &options), args.force))
+        .collect();
+    let mut failures = Vec::new();
+    for (result, path) in results.into_iter().zip(&targets) {
+        match result {
+            Ok(()) => println!("{}", path.display()),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    if failures.is_empty() {
+        Ok(Outcome::Yes)
+    } else {
+        Err(Failure::no(failures.join("\n")))
+    }
+}

@@ -1,0 +1,206 @@
+//! The embedded font: a Latin/Greek/Cyrillic subset of DejaVu Sans (`assets/fonts/`, made by
+//! `assets/fonts/make-subset.sh`, licence beside it), and how form values are written with it.
+//!
+//! Values are shown with a composite (Type0) font, encoding `Identity-H`: each character is
+//! written as its two-byte glyph id, and a `ToUnicode` map lets text extraction (`pdftotext`,
+//! copy and paste, screen readers) turn the glyphs back into characters. PDF 32000-1:2008
+//! section 9.7 describes composite fonts, section 9.10.3 the `ToUnicode` map.
+//!
+//! ```
+//! let font = formtool::font::embedded();
+//! assert!(font.unsupported_chars("Jürgen Weiß, Ελένη, Алексей").is_empty());
+//! assert_eq!(font.unsupported_chars("東京"), vec!['東', '京']);
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
+
+use crate::pdf::deflate;
+
+/// The font file embedded in every form.
+pub static FONT_FILE: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-LGC.ttf");
+/// The resource name of the value font in `/DR` and in every appearance stream.
+pub const RESOURCE_NAME: &str = "FtV";
+/// PostScript name with a subset tag (PDF 32000-1 9.6.4): the font is not the full DejaVu Sans.
+const BASE_FONT: &str = "FTLGCS+DejaVuSans";
+
+/// Glyph metrics and the character map of the embedded font, read once.
+pub struct EmbeddedFont {
+    units_per_em: f32,
+    glyphs: BTreeMap<char, u16>,
+    advances: Vec<u16>,
+    ascender: i16,
+    descender: i16,
+    cap_height: i16,
+    bbox: [i16; 4],
+}
+
+/// The embedded font, parsed on first use.
+pub fn embedded() -> &'static EmbeddedFont {
+    static FONT: OnceLock<EmbeddedFont> = OnceLock::new();
+    FONT.get_or_init(|| {
+        // SAFETY-style note: FONT_FILE is a committed asset checked by the tests below; a parse
+        // failure here is a build defect, not user input, so panicking is the right signal.
+        let face = ttf_parser::Face::parse(FONT_FILE, 0).expect("the embedded font parses");
+        let mut glyphs = BTreeMap::new();
+        if let Some(cmap) = face.tables().cmap {
+            for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
+                sub.codepoints(|cp| {
+                    if let (Some(c), Some(g)) = (char::from_u32(cp), sub.glyph_index(cp)) {
+                        glyphs.entry(c).or_insert(g.0);
+                    }
+                });
+            }
+        }
+        let advances = (0..face.number_of_glyphs())
+            .map(|g| face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0))
+            .collect();
+        let bb = face.global_bounding_box();
+        EmbeddedFont {
+            units_per_em: f32::from(face.units_per_em()),
+            glyphs,
+            advances,
+            ascender: face.ascender(),
+            descender: face.descender(),
+            cap_height: face.capital_height().unwrap_or(face.ascender()),
+            bbox: [bb.x_min, bb.y_min, bb.x_max, bb.y_max],
+        }
+    })
+}
+
+impl EmbeddedFont {
+    /// Characters of `text` the font cannot print, in order of appearance, without repeats.
+    pub fn unsupported_chars(&self, text: &str) -> Vec<char> {
+        let mut missing = Vec::new();
+        for c in text.chars() {
+            if !self.glyphs.contains_key(&c) && !missing.contains(&c) {
+                missing.push(c);
+            }
+        }
+        missing
+    }
+
+    /// The glyph ids of `text` as the hex string a content stream shows with `Tj`, and the
+    /// width of the text at `size` points. Characters the font lacks (validation rejects them
+    /// before filling) are drawn as the `.notdef` box rather than silently dropped.
+    pub fn encode(&self, text: &str, size: f32) -> (String, f32) {
+        let mut hex = String::with_capacity(text.len() * 4 + 2);
+        let mut units = 0u32;
+        hex.push('<');
+        for c in text.chars() {
+            let g = self.glyphs.get(&c).copied().unwrap_or(0);
+            units += u32::from(self.advances.get(usize::from(g)).copied().unwrap_or(0));
+            hex.push_str(&format!("{g:04X}"));
+        }
+        hex.push('>');
+        (hex, units as f32 * size / self.units_per_em)
+    }
+
+    /// Width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        self.encode(text, size).1
+    }
+
+    fn scaled(&self, v: i16) -> i64 {
+        (f32::from(v) * 1000.0 / self.units_per_em).round() as i64
+    }
+
+    /// Adds the Type0 font and everything it needs to `doc`; returns the font's object id.
+    pub fn add_to(&self, doc: &mut Document) -> ObjectId {
+        let mut file = Stream::new(
+            dictionary! { "Length1" => FONT_FILE.len() as i64, "Filter" => "FlateDecode" },
+            deflate(FONT_FILE),
+        );
+        file.allows_compression = false;
+        let file_id = doc.add_object(file);
+        let descriptor_id = doc.add_object(dictionary! {
+            "Type" => "FontDescriptor",
+            "FontName" => Object::Name(BASE_FONT.as_bytes().to_vec()),
+            "Flags" => 32,
+            "FontBBox" => self.bbox.iter().map(|v| Object::Integer(self.scaled(*v))).collect::<Vec<_>>(),
+            "ItalicAngle" => 0,
+            "Ascent" => self.scaled(self.ascender),
+            "Descent" => self.scaled(self.descender),
+            "CapHeight" => self.scaled(self.cap_height),
+            "StemV" => 80,
+            "FontFile2" => file_id,
+        });
+        let widths: Vec<Object> = self.advances.iter().map(|a| Object::Integer(self.scaled(*a as i16))).collect();
+        let cid_font_id = doc.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "CIDFontType2",
+            "BaseFont" => Object::Name(BASE_FONT.as_bytes().to_vec()),
+            "CIDSystemInfo" => dictionary! {
+                "Registry" => Object::string_literal("Adobe"),
+                "Ordering" => Object::string_literal("Identity"),
+                "Supplement" => 0,
+            },
+            "FontDescriptor" => descriptor_id,
+            "W" => vec![Object::Integer(0), Object::Array(widths)],
+            "CIDToGIDMap" => "Identity",
+        });
+        let mut to_unicode = Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(self.to_unicode_cmap().as_bytes()));
+        to_unicode.allows_compression = false;
+        let to_unicode_id = doc.add_object(to_unicode);
+        doc.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type0",
+            "BaseFont" => Object::Name(BASE_FONT.as_bytes().to_vec()),
+            "Encoding" => "Identity-H",
+            "DescendantFonts" => vec![Object::Reference(cid_font_id)],
+            "ToUnicode" => to_unicode_id,
+        })
+    }
+
+    /// The `ToUnicode` CMap (PDF 32000-1 9.10.3): glyph id → character, lowest code point wins.
+    fn to_unicode_cmap(&self) -> String {
+        let mut by_glyph: BTreeMap<u16, char> = BTreeMap::new();
+        for (c, g) in &self.glyphs {
+            by_glyph.entry(*g).or_insert(*c);
+        }
+        let entries: Vec<(u16, char)> = by_glyph.into_iter().collect();
+        let mut out = String::from(
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+             /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+             /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+             1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+        );
+        for chunk in entries.chunks(100) {
+            out.push_str(&format!("{} beginbfchar\n", chunk.len()));
+            for (g, c) in chunk {
+                let mut units = [0u16; 2];
+                let hex: String = c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
+                out.push_str(&format!("<{g:04X}> <{hex}>\n"));
+            }
+            out.push_str("endbfchar\n");
+        }
+        out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+        out
+    }
+}
+
+/// A font resource dictionary naming the value font, for appearance streams and `/DR`.
+pub fn resource_dictionary(font_id: ObjectId) -> Dictionary {
+    dictionary! { "Font" => dictionary! { RESOURCE_NAME => font_id } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covers_latin_greek_and_cyrillic() {
+        let f = embedded();
+        assert!(f.unsupported_chars("Åsa Ørsted, Łódź, Müller, Ελληνικά, Кириллица, №").is_empty());
+        assert_eq!(f.unsupported_chars("a😀b😀"), vec!['😀']);
+    }
+
+    #[test]
+    fn widths_grow_with_text_and_size() {
+        let f = embedded();
+        assert!(f.width("WWW", 10.0) > f.width("iii", 10.0));
+        assert!((f.width("abc", 20.0) - 2.0 * f.width("abc", 10.0)).abs() < 0.01);
+    }
+}

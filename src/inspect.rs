@@ -1,0 +1,112 @@
+//! `formtool inspect`: what form fields a PDF has — name, type, page, rectangle, value — and
+//! the role of SPEC section 4 each plays, so a user can see at a glance whether a form is
+//! formtool's own, a foreign one that needs a profile, or not a form at all.
+//!
+//! ```
+//! let pdf = formtool::template::blank_form();
+//! let fields = formtool::inspect::inspect_bytes(&pdf).unwrap();
+//! let f = fields.iter().find(|f| f.name == "Customer_MicrosoftId").unwrap();
+//! assert_eq!(f.role.as_deref(), Some("customer.microsoft_id"));
+//! ```
+
+use std::path::Path;
+
+use lopdf::Document;
+use serde::Serialize;
+
+use crate::cli::InspectArgs;
+use crate::error::{CommandResult, Failure, Outcome};
+use crate::layout::Role;
+use crate::pdf::form_fields;
+
+/// One field as `inspect` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldReport {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: String,
+    pub page: Option<usize>,
+    /// `[x1, y1, x2, y2]` in points.
+    pub rect: Option<[f32; 4]>,
+    pub value: Option<String>,
+    pub role: Option<String>,
+}
+
+/// Largest PDF formtool opens for inspection.
+pub const MAX_PDF_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Open a PDF from disk with a clear error naming the file and the reason.
+pub fn open_pdf(path: &Path) -> Result<(Vec<u8>, Document), Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    if meta.len() > MAX_PDF_BYTES {
+        return Err(Failure::usage(format!("{}: larger than {} MB", path.display(), MAX_PDF_BYTES >> 20)));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    let doc = load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
+    Ok((bytes, doc))
+}
+
+/// Parse PDF bytes, with the reason in words when that fails.
+pub fn load_pdf(bytes: &[u8]) -> Result<Document, String> {
+    if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        return Err("not a PDF file (no %PDF- header)".to_string());
+    }
+    let doc = Document::load_mem(bytes).map_err(|e| format!("not a readable PDF: {e}"))?;
+    if doc.is_encrypted() {
+        return Err("the PDF is encrypted".to_string());
+    }
+    Ok(doc)
+}
+
+/// The fields of a PDF held in memory.
+pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<FieldReport>, String> {
+    let doc = load_pdf(bytes)?;
+    Ok(inspect_document(&doc))
+}
+
+pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
+    form_fields(doc)
+        .into_iter()
+        .map(|f| {
+            let widget = f.first_widget();
+            FieldReport {
+                role: Role::from_field_name(&f.name).map(|r| r.key()),
+                page: widget.and_then(|w| w.page),
+                rect: widget.and_then(|w| w.rect).map(|r| [r.x1, r.y1, r.x2, r.y2]),
+                field_type: f.field_type,
+                value: f.value,
+                name: f.name,
+            }
+        })
+        .collect()
+}
+
+/// `formtool inspect`.
+pub fn run(args: &InspectArgs) -> CommandResult {
+    let (_, doc) = open_pdf(&args.form)?;
+    let fields = inspect_document(&doc);
+    if args.json {
+        let json = serde_json::to_string_pretty(&fields).map_err(|e| Failure::no(e.to_string()))?;
+        println!("{json}");
+    } else if fields.is_empty() {
+        println!("{}: no form fields", args.form.display());
+    } else {
+        println!("{:<34} {:<4} {:>4}  {:<27} {:<36} VALUE", "NAME", "TYPE", "PAGE", "RECT", "ROLE");
+        for f in &fields {
+            let rect = f
+                .rect
+                .map(|r| format!("{:.0} {:.0} {:.0} {:.0}", r[0], r[1], r[2], r[3]))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{:<34} {:<4} {:>4}  {:<27} {:<36} {}",
+                f.name,
+                f.field_type,
+                f.page.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                rect,
+                f.role.as_deref().unwrap_or("-"),
+                f.value.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(Outcome::Yes)
+}

@@ -1,0 +1,27 @@
+//! formtool: prepare and check the paper form that moves an Azure subscription from one
+//! CSP partner to another.
+//!
+//! The pipeline, one module per stage:
+//!
+//! - [`input`]: transfers from JSON, TOML or CSV, validated with the place of every problem;
+//! - [`layout`]: the embedded form: every field, its role and its box on the page;
+//! - [`font`]: the embedded Latin/Greek/Cyrillic font and how text is encoded with it;
+//! - [`template`]: the blank form PDF, built from the layout, byte-for-byte reproducible;
+//! - [`code`]: the QR page code that ties a scanned page to its transfer;
+//! - [`fill`]: values into fields, with appearance streams and the page code;
+//! - [`inspect`]: what fields a PDF has and which role each plays;
+//! - [`guide`]: the six steps of the transfer for one transfer;
+//! - [`output`]: atomic writes that never overwrite without `--force`.
+
+pub mod cli;
+pub mod code;
+pub mod error;
+pub mod fill;
+pub mod font;
+pub mod guide;
+pub mod input;
+pub mod inspect;
+pub mod layout;
+pub mod output;
+pub mod pdf;
+pub mod template;

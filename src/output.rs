@@ -1,0 +1,102 @@
+//! Writing outputs safely: atomically (temporary file in the target directory, then rename),
+//! never over an existing file unless the user said `--force`, and with file names that are
+//! safe on every platform.
+//!
+//! ```
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("form.pdf");
+//! formtool::output::write_atomic(&path, b"%PDF-1.7", false).unwrap();
+//! assert!(formtool::output::write_atomic(&path, b"again", false).is_err());
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Failure;
+
+/// Write `bytes` to `path` atomically. Refuses to replace an existing file unless `force`.
+///
+/// The temporary file lives in the target directory so that the final rename never crosses a
+/// file system; a reader sees either the old file, no file, or the complete new one.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "{}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    if !force && path.exists() {
+        return Err(Failure::usage(format!(
+            "{}: already exists (use --force to overwrite)",
+            path.display()
+        )));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".formtool-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Failure::no(format!("{}: cannot create a temporary file: {e}", dir.display())))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Failure::no(format!("{}: cannot write: {e}", path.display())))?;
+    let result = if force {
+        tmp.persist(path).map(|_| ())
+    } else {
+        // persist_noclobber closes the race between our exists() check and the rename.
+        tmp.persist_noclobber(path).map(|_| ())
+    };
+    result.map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::usage(format!("{}: already exists (use --force to overwrite)", path.display()))
+        } else {
+            Failure::no(format!("{}: cannot write: {}", path.display(), e.error))
+        }
+    })
+}
+
+/// Make a string safe as (part of) a file name: ASCII letters, digits, `-`, `_` and `.` kept,
+/// runs of anything else collapsed into one `-`, at most `max` characters, never empty.
+pub fn sanitize_file_stem(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '_' || c == '.' { Some(c) } else { None };
+        match c {
+            Some(c) => out.push(c),
+            None if !out.ends_with('-') && !out.is_empty() => out.push('-'),
+            None => {}
+        }
+    }
+    let trimmed: String = out.trim_matches(|c| c == '-' || c == '.').chars().take(max).collect();
+    let trimmed = trimmed.trim_end_matches(['-', '.']).to_string();
+    if trimmed.is_empty() { "form".to_string() } else { trimmed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_keeps_safe_characters_and_collapses_the_rest() {
+        assert_eq!(sanitize_file_stem("Fabrikam Ltd / Düsseldorf", 64), "Fabrikam-Ltd-D-sseldorf");
+        assert_eq!(sanitize_file_stem("../../etc/passwd", 64), "etc-passwd");
+        assert_eq!(sanitize_file_stem("Ωμέγα", 64), "form");
+        assert_eq!(sanitize_file_stem("abcdef", 3), "abc");
+    }
+
+    #[test]
+    fn refuses_to_overwrite_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.pdf");
+        write_atomic(&path, b"one", false).unwrap();
+        let err = write_atomic(&path, b"two", false).unwrap_err();
+        assert!(err.to_string().contains("already exists"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        write_atomic(&path, b"two", true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+    }
+}

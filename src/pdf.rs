@@ -1,0 +1,302 @@
+//! Small PDF building blocks shared by the stages: number and string syntax for content
+//! streams, text strings (PDF 32000-1 7.9.2), Flate compression, and reading the interactive
+//! form (AcroForm, PDF 32000-1 12.7) of any PDF: each terminal field with its fully qualified
+//! name, type, widgets, page, rectangle and value.
+//!
+//! ```
+//! use formtool::pdf::{decode_text_string, text_string};
+//! let obj = text_string("Jürgen Weiß");
+//! let bytes = obj.as_str().unwrap();
+//! assert_eq!(decode_text_string(bytes), "Jürgen Weiß");
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::ZlibEncoder;
+use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
+
+use crate::layout::{FieldKind, Rect};
+
+/// Flate-compress `bytes` (deterministic: same input, same output).
+pub fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::new(6));
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// A number as content-stream syntax: at most two decimals, no trailing zeros.
+pub fn num(v: f32) -> String {
+    let rounded = (v * 100.0).round() / 100.0;
+    if rounded == rounded.trunc() {
+        format!("{}", rounded as i64)
+    } else {
+        let s = format!("{rounded:.2}");
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+/// A literal string `( … )` for a standard 14 font with WinAnsi encoding. Characters outside
+/// Latin-1 become `?`: only the form's own fixed labels are written this way.
+pub fn literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('(');
+    for c in text.chars() {
+        match c {
+            '(' | ')' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '·' => out.push_str("\\267"),
+            '–' => out.push_str("\\226"),
+            c if (' '..='~').contains(&c) => out.push(c),
+            c if (c as u32) >= 0xA0 && (c as u32) <= 0xFF => out.push_str(&format!("\\{:03o}", c as u32)),
+            _ => out.push('?'),
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// A PDF text string: plain bytes when the text is printable ASCII, else UTF-16BE with a BOM.
+pub fn text_string(text: &str) -> Object {
+    if text.chars().all(|c| (' '..='~').contains(&c)) {
+        Object::String(text.as_bytes().to_vec(), StringFormat::Literal)
+    } else {
+        let mut bytes = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            bytes.extend_from_slice(&unit.to_be_bytes());
+        }
+        Object::String(bytes, StringFormat::Hexadecimal)
+    }
+}
+
+/// Decode a PDF text string: UTF-16BE with BOM, UTF-8 with BOM, else PDFDocEncoding (read as
+/// Latin-1, which agrees with it on every character a form value uses).
+pub fn decode_text_string(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        bytes.iter().map(|b| char::from(*b)).collect()
+    }
+}
+
+/// A rectangle as a PDF array.
+pub fn rect_object(r: &Rect) -> Object {
+    Object::Array(vec![r.x1.into(), r.y1.into(), r.x2.into(), r.y2.into()])
+}
+
+/// Read a number (integer or real) from an object.
+pub fn number(obj: &Object) -> Option<f32> {
+    match obj {
+        Object::Integer(i) => Some(*i as f32),
+        Object::Real(r) => Some(*r),
+        _ => None,
+    }
+}
+
+/// Read a `/Rect`-style array, resolving references.
+pub fn rect_from(doc: &Document, obj: &Object) -> Option<Rect> {
+    let arr = resolve(doc, obj).as_array().ok()?;
+    if arr.len() != 4 {
+        return None;
+    }
+    let v: Vec<f32> = arr.iter().filter_map(|o| number(resolve(doc, o))).collect();
+    (v.len() == 4).then(|| Rect::new(v[0], v[1], v[2], v[3]).normalized())
+}
+
+/// Follow a reference (one level is all PDF allows for values; chains are broken files).
+pub fn resolve<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
+    match obj {
+        Object::Reference(id) => doc.get_object(*id).unwrap_or(&Object::Null),
+        other => other,
+    }
+}
+
+/// A dictionary entry, resolved; `None` when absent or null.
+pub fn get<'a>(doc: &'a Document, dict: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    match dict.get(key).ok().map(|o| resolve(doc, o)) {
+        None | Some(Object::Null) => None,
+        some => some,
+    }
+}
+
+/// One terminal field of an AcroForm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormField {
+    /// Fully qualified name (partial names joined with `.`).
+    pub name: String,
+    /// `None` for a field type formtool does not handle (choice lists, push buttons).
+    pub kind: Option<FieldKind>,
+    /// The raw `/FT` name, e.g. `Tx`, `Btn`, `Ch`, `Sig`.
+    pub field_type: String,
+    /// The field dictionary's object id (`None` when it is a direct object).
+    pub id: Option<ObjectId>,
+    /// Its widget annotations: object id (if indirect), 1-based page, rectangle.
+    pub widgets: Vec<Widget>,
+    /// The value: text for `Tx`, `"Yes"`/`"Off"`-style state for `Btn`, `"signed"` for a `Sig`
+    /// with a value; `None` when empty.
+    pub value: Option<String>,
+}
+
+/// One widget annotation of a field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Widget {
+    pub id: Option<ObjectId>,
+    pub page: Option<usize>,
+    pub rect: Option<Rect>,
+}
+
+impl FormField {
+    /// The first widget's page and rectangle, the usual case of one widget per field.
+    pub fn first_widget(&self) -> Option<&Widget> {
+        self.widgets.first()
+    }
+}
+
+/// Maximum depth of the field tree: PDF sets none, but a cycle or a hostile file must end.
+const MAX_FIELD_DEPTH: usize = 32;
+
+/// Every terminal field of the document's AcroForm, in tree order. A PDF without an AcroForm
+/// gives an empty list.
+pub fn form_fields(doc: &Document) -> Vec<FormField> {
+    let mut page_of: BTreeMap<ObjectId, usize> = BTreeMap::new();
+    for (number, page_id) in doc.get_pages() {
+        if let Ok(page) = doc.get_dictionary(page_id)
+            && let Some(Object::Array(annots)) = get(doc, page, b"Annots")
+        {
+            for a in annots {
+                if let Object::Reference(id) = a {
+                    page_of.insert(*id, number as usize);
+                }
+            }
+        }
+    }
+    let Some(fields) = doc
+        .catalog()
+        .ok()
+        .and_then(|c| get(doc, c, b"AcroForm"))
+        .and_then(|a| a.as_dict().ok())
+        .and_then(|a| get(doc, a, b"Fields"))
+        .and_then(|f| f.as_array().ok())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for f in fields {
+        walk_field(doc, f, "", None, 0, &page_of, &mut seen, &mut out);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_field(
+    doc: &Document,
+    obj: &Object,
+    parent_name: &str,
+    inherited_ft: Option<&[u8]>,
+    depth: usize,
+    page_of: &BTreeMap<ObjectId, usize>,
+    seen: &mut HashSet<ObjectId>,
+    out: &mut Vec<FormField>,
+) {
+    if depth > MAX_FIELD_DEPTH {
+        return;
+    }
+    let id = obj.as_reference().ok();
+    if let Some(id) = id
+        && !seen.insert(id)
+    {
+        return;
+    }
+    let Ok(dict) = resolve(doc, obj).as_dict() else { return };
+    let partial = get(doc, dict, b"T").and_then(|t| t.as_str().ok()).map(decode_text_string);
+    let name = match (&partial, parent_name.is_empty()) {
+        (Some(p), true) => p.clone(),
+        (Some(p), false) => format!("{parent_name}.{p}"),
+        (None, _) => parent_name.to_string(),
+    };
+    let ft = get(doc, dict, b"FT").and_then(|o| o.as_name().ok()).or(inherited_ft);
+    // Kids that carry a /T are fields; kids without are this field's widgets.
+    let kids: Vec<&Object> = match get(doc, dict, b"Kids") {
+        Some(Object::Array(k)) => k.iter().collect(),
+        _ => Vec::new(),
+    };
+    let child_fields: Vec<&Object> = kids
+        .iter()
+        .copied()
+        .filter(|k| resolve(doc, k).as_dict().map(|d| d.has(b"T")).unwrap_or(false))
+        .collect();
+    if !child_fields.is_empty() {
+        for k in child_fields {
+            walk_field(doc, k, &name, ft, depth + 1, page_of, seen, out);
+        }
+        return;
+    }
+    let mut widgets = Vec::new();
+    let widget_objs: Vec<&Object> = if kids.is_empty() { vec![obj] } else { kids };
+    for w in widget_objs {
+        let wid = w.as_reference().ok();
+        let Ok(wd) = resolve(doc, w).as_dict() else { continue };
+        let page = wid.and_then(|i| page_of.get(&i).copied()).or_else(|| {
+            let p = wd.get(b"P").ok()?.as_reference().ok()?;
+            doc.get_pages().into_iter().find(|(_, id)| *id == p).map(|(n, _)| n as usize)
+        });
+        let rect = wd.get(b"Rect").ok().and_then(|r| rect_from(doc, r));
+        widgets.push(Widget { id: wid, page, rect });
+    }
+    let field_type = ft.map(|f| String::from_utf8_lossy(f).into_owned()).unwrap_or_default();
+    let flags = get(doc, dict, b"Ff").and_then(|o| o.as_i64().ok()).unwrap_or(0);
+    let kind = match field_type.as_str() {
+        "Tx" => Some(FieldKind::Text),
+        // Push buttons (bit 17) and radio groups (bit 16) are not checkboxes.
+        "Btn" if flags & ((1 << 16) | (1 << 15)) == 0 => Some(FieldKind::Checkbox),
+        "Sig" => Some(FieldKind::Signature),
+        _ => None,
+    };
+    let value = match get(doc, dict, b"V") {
+        Some(Object::String(bytes, _)) => Some(decode_text_string(bytes)).filter(|s| !s.is_empty()),
+        Some(Object::Name(n)) => Some(String::from_utf8_lossy(n).into_owned()),
+        Some(Object::Dictionary(_)) if kind == Some(FieldKind::Signature) => Some("signed".to_string()),
+        _ => None,
+    };
+    out.push(FormField { name, kind, field_type, id, widgets, value });
+}
+
+/// Whether a checkbox value means ticked: any state other than `Off`.
+pub fn is_ticked(value: Option<&str>) -> bool {
+    matches!(value, Some(v) if v != "Off" && !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short_and_exact() {
+        assert_eq!(num(12.0), "12");
+        assert_eq!(num(12.5), "12.5");
+        assert_eq!(num(0.333), "0.33");
+        assert_eq!(num(-3.0), "-3");
+    }
+
+    #[test]
+    fn literals_escape_delimiters() {
+        assert_eq!(literal("a(b)c\\"), "(a\\(b\\)c\\\\)");
+        assert_eq!(literal("page · 1"), "(page \\267 1)");
+    }
+
+    #[test]
+    fn text_strings_round_trip() {
+        for s in ["plain", "Ελένη Παπαδοπούλου", "Алексей", "Weiß"] {
+            let o = text_string(s);
+            assert_eq!(decode_text_string(o.as_str().unwrap()), s);
+        }
+    }
+}
