@@ -20,6 +20,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Download the official transfer form archive, unzip it safely and cache the form PDF.
+    #[command(after_help = "Example:\n  formtool fetch --cache-dir ./cache\n  \
+                            formtool fetch --sha256 <archive-sha256 printed by an earlier fetch>")]
+    Fetch(FetchArgs),
     /// Write the embedded blank transfer form.
     #[command(after_help = "Example:\n  formtool template -o blank-transfer-form.pdf")]
     Template(TemplateArgs),
@@ -27,12 +31,30 @@ pub enum Command {
     #[command(after_help = "Example:\n  formtool inspect returned/fabrikam.pdf --json")]
     Inspect(InspectArgs),
     /// Fill the transfer form from JSON, TOML or CSV input.
-    #[command(after_help = "Examples:\n  formtool fill fixtures/transfer.toml -o fabrikam.pdf\n  \
-                            formtool fill transfers.csv --out-dir filled/")]
+    #[command(
+        after_help = "Examples:\n  formtool fill fixtures/transfer.toml -o fabrikam.pdf\n  \
+                            formtool fill transfers.csv --out-dir filled/"
+    )]
     Fill(FillArgs),
     /// Print the six transfer steps for one transfer, with its values filled in.
     #[command(after_help = "Example:\n  formtool guide fixtures/transfer.toml")]
     Guide(GuideArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Address of the official form archive (a zip).
+    #[arg(long, default_value = crate::fetch::OFFICIAL_URL)]
+    pub url: String,
+    /// Expected SHA-256 of the archive, in hex; a different digest is an error and nothing is cached.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Cache directory (default: the user's cache directory, under `formtool`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Largest archive to download, in megabytes.
+    #[arg(long, value_name = "MB", default_value_t = 50)]
+    pub max_size_mb: u64,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +109,7 @@ pub struct GuideArgs {
 /// Run one parsed command.
 pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
+        Command::Fetch(args) => crate::fetch::run(&args),
         Command::Template(args) => crate::template::run(&args),
         Command::Inspect(args) => crate::inspect::run(&args),
         Command::Fill(args) => crate::fill::run(&args),

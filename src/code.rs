@@ -3,7 +3,7 @@
 //!
 //! It carries the form version, the page number and page count, a digest of every filled
 //! value (so pages of different transfers are never mixed up), and on page 1 the values the
-//! checks need: the three Microsoft IDs, both admin contacts and the subscription count.
+//! checks need: the Microsoft IDs, both admin contacts and the subscription count.
 //! The payload is plain UTF-8 text, one `KEY=value` item per line, so a person with any QR
 //! reader can see what it says.
 //!
@@ -14,12 +14,15 @@
 //! assert_eq!(PageCode::decode(&text).unwrap(), code);
 //! ```
 
-use qrcode::{EcLevel, QrCode};
+use qrcode::bits::Bits;
+use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::{Color, EcLevel, Version};
 use sha2::{Digest, Sha256};
 
 use crate::input::Transfer;
 use crate::layout::{FORM_VERSION, Rect};
 use crate::pdf::num;
+use lopdf::{Stream, dictionary};
 
 /// The decoded content of one page's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,23 +40,39 @@ impl PageCode {
     pub fn for_page(transfer: &Transfer, page: usize, pages: usize) -> PageCode {
         let mut values = Vec::new();
         if page == 1 {
-            let mut push = |k: &str, v: &str| values.push((k.to_string(), v.to_string()));
-            push("current_partner.microsoft_id", &transfer.current_partner.microsoft_id);
-            push("customer.microsoft_id", &transfer.customer.microsoft_id);
-            let a = &transfer.current_partner.admin;
-            push("current_partner.admin", &format!("{}|{}|{}", a.name, a.email, a.phone));
+            let mut push = |k: &str, v: String| values.push((k.to_string(), v));
+            let admin = |a: &crate::input::Admin| format!("{}|{}|{}", a.name, a.email, a.phone);
+            push(
+                KEY_CURRENT_PARTNER_ID,
+                compact_guid(&transfer.current_partner.microsoft_id),
+            );
+            push(
+                KEY_CUSTOMER_ID,
+                compact_guid(&transfer.customer.microsoft_id),
+            );
+            push(
+                KEY_CURRENT_PARTNER_ADMIN,
+                admin(&transfer.current_partner.admin),
+            );
             if let Some(np) = &transfer.new_partner {
-                push("new_partner.microsoft_id", &np.microsoft_id);
-                let a = &np.admin;
-                push("new_partner.admin", &format!("{}|{}|{}", a.name, a.email, a.phone));
+                push(KEY_NEW_PARTNER_ID, compact_guid(&np.microsoft_id));
+                push(KEY_NEW_PARTNER_ADMIN, admin(&np.admin));
             }
-            push("subscriptions", &transfer.subscriptions.len().to_string());
+            push(KEY_SUBSCRIPTIONS, transfer.subscriptions.len().to_string());
         }
-        PageCode { page, pages, digest: transfer_digest(transfer), values }
+        PageCode {
+            page,
+            pages,
+            digest: transfer_digest(transfer),
+            values,
+        }
     }
 
     pub fn encode(&self) -> String {
-        let mut s = format!("FT{FORM_VERSION} {}/{} {}\n", self.page, self.pages, self.digest);
+        let mut s = format!(
+            "FT{FORM_VERSION} {}/{} {}\n",
+            self.page, self.pages, self.digest
+        );
         for (k, v) in &self.values {
             // Keys never contain '=' or newlines; values never contain newlines (validated text).
             s.push_str(&format!("{k}={}\n", v.replace('\n', " ")));
@@ -74,48 +93,96 @@ impl PageCode {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Some(PageCode { page: page.parse().ok()?, pages: pages.parse().ok()?, digest, values })
+        Some(PageCode {
+            page: page.parse().ok()?,
+            pages: pages.parse().ok()?,
+            digest,
+            values,
+        })
     }
 
-    /// Content-stream operators that draw this code as black squares filling `area`.
-    pub fn draw(&self, area: &Rect) -> String {
-        let Ok(code) = QrCode::with_error_correction_level(self.encode().as_bytes(), EcLevel::M)
-            .or_else(|_| QrCode::with_error_correction_level(self.encode().as_bytes(), EcLevel::L))
-        else {
-            return String::new();
-        };
-        let width = code.width();
-        let colors = code.to_colors();
-        // A two-module quiet zone inside the box; the page around it is blank too.
-        let module = area.width().min(area.height()) / (width as f32 + 4.0);
-        let x0 = area.x1 + 2.0 * module;
-        let y_top = area.y2 - 2.0 * module;
-        let mut s = String::from("q 0 g\n");
-        for row in 0..width {
-            let mut col = 0;
-            while col < width {
-                if colors[row * width + col] == qrcode::Color::Dark {
-                    let start = col;
-                    while col < width && colors[row * width + col] == qrcode::Color::Dark {
-                        col += 1;
-                    }
-                    let x = x0 + start as f32 * module;
-                    let y = y_top - (row as f32 + 1.0) * module;
-                    s.push_str(&format!(
-                        "{} {} {} {} re\n",
-                        num(x),
-                        num(y),
-                        num((col - start) as f32 * module),
-                        num(module)
-                    ));
-                } else {
-                    col += 1;
+    /// The code as a 1-bit image mask (PDF 32000-1 8.9.6.2), one sample per module with a
+    /// four-module quiet zone, and the operators that paint it black filling `area`.
+    ///
+    /// An image mask rather than one rectangle per module: thousands of path operators cost
+    /// milliseconds to write and compress, the mask is a few hundred bytes.
+    pub fn image(&self, area: &Rect) -> Option<(Stream, String)> {
+        let (width, colors) = qr_modules(self.encode().as_bytes())?;
+        let side = width + 8;
+        let row_bytes = side.div_ceil(8);
+        // Sample 0 paints (the default /Decode [0 1]), so rows start all light (1 bits).
+        let mut data = vec![0xFFu8; row_bytes * side];
+        for y in 0..width {
+            for x in 0..width {
+                if colors[y * width + x] == Color::Dark {
+                    let (px, py) = (x + 4, y + 4);
+                    data[py * row_bytes + px / 8] &= !(0x80 >> (px % 8));
                 }
             }
         }
-        s.push_str("f Q\n");
-        s
+        let stream = Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Image",
+                "Width" => side as i64,
+                "Height" => side as i64,
+                "ImageMask" => true,
+                "BitsPerComponent" => 1,
+                "Interpolate" => false,
+            },
+            data,
+        );
+        let size = area.width().min(area.height());
+        let ops = format!(
+            "q 0 g {} 0 0 {} {} {} cm /{CODE_IMAGE} Do Q\n",
+            num(size),
+            num(size),
+            num(area.x1),
+            num(area.y2 - size)
+        );
+        Some((stream, ops))
     }
+}
+
+// Payload keys, short because every byte makes the code denser. GUIDs are written as 32 hex
+// digits without hyphens; admins as `name|email|phone`.
+pub const KEY_CURRENT_PARTNER_ID: &str = "cp";
+pub const KEY_CUSTOMER_ID: &str = "cu";
+pub const KEY_NEW_PARTNER_ID: &str = "np";
+pub const KEY_CURRENT_PARTNER_ADMIN: &str = "cpa";
+pub const KEY_NEW_PARTNER_ADMIN: &str = "npa";
+pub const KEY_SUBSCRIPTIONS: &str = "n";
+
+/// A GUID as 32 hex digits.
+pub fn compact_guid(guid: &str) -> String {
+    guid.replace('-', "")
+}
+
+/// Resource name of the page code image on every page.
+pub const CODE_IMAGE: &str = "PageCode";
+
+/// The modules of a QR code (error correction M) for `data`, row by row.
+///
+/// Why not `QrCode::new`: it scores all eight mask patterns to pick the best, which costs
+/// milliseconds per code and would cap filling at a few hundred forms per second. One fixed
+/// mask (diagonal lines) reads just as well for text payloads like ours; rqrr and phone
+/// readers decode any mask.
+pub fn qr_modules(data: &[u8]) -> Option<(usize, Vec<Color>)> {
+    for v in 1..=40 {
+        let version = Version::Normal(v);
+        let mut bits = Bits::new(version);
+        if bits.push_byte_data(data).is_err() || bits.push_terminator(EcLevel::M).is_err() {
+            continue;
+        }
+        let (encoded, ec) =
+            qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
+        let mut canvas = Canvas::new(version, EcLevel::M);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&encoded, &ec);
+        canvas.apply_mask(MaskPattern::DiagonalLines);
+        return Some((version.width() as usize, canvas.into_colors()));
+    }
+    None
 }
 
 /// First 16 hex digits of the SHA-256 of the transfer as canonical JSON.

@@ -61,16 +61,28 @@ pub fn role_values(t: &Transfer) -> Vec<(Role, FieldValue)> {
     if let Some(np) = &t.new_partner {
         partner(Party::NewPartner, np, &mut v);
     }
-    v.push((Role::Organization(Party::Customer), text(&t.customer.organization)));
-    v.push((Role::MicrosoftId(Party::Customer), text(&t.customer.microsoft_id)));
+    v.push((
+        Role::Organization(Party::Customer),
+        text(&t.customer.organization),
+    ));
+    v.push((
+        Role::MicrosoftId(Party::Customer),
+        text(&t.customer.microsoft_id),
+    ));
     if let Some(d) = &t.customer.domain {
         v.push((Role::Domain, text(d)));
     }
     for (i, s) in t.subscriptions.iter().enumerate() {
         v.push((Role::Subscription(i + 1), text(s)));
     }
-    v.push((Role::ResellerRelationship, FieldValue::Checked(t.attestations.reseller_relationship)));
-    v.push((Role::CustomerAgreement, FieldValue::Checked(t.attestations.customer_agreement)));
+    v.push((
+        Role::ResellerRelationship,
+        FieldValue::Checked(t.attestations.reseller_relationship),
+    ));
+    v.push((
+        Role::CustomerAgreement,
+        FieldValue::Checked(t.attestations.customer_agreement),
+    ));
     let signers = [
         (Party::CurrentPartner, &t.signers.current_partner),
         (Party::Customer, &t.signers.customer),
@@ -104,7 +116,20 @@ pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
     for (index, page_id) in form.pages.clone().into_iter().enumerate() {
         let code = PageCode::for_page(transfer, index + 1, pages);
         let area = form.specs[index].code_box;
-        append_page_content(&mut form, page_id, code.draw(&area).into_bytes());
+        if let Some((image, ops)) = code.image(&area) {
+            let image_id = form.doc.add_object(image);
+            if let Some(resources) = page_resources_mut(&mut form, page_id) {
+                let mut xobjects = resources
+                    .get(b"XObject")
+                    .ok()
+                    .and_then(|x| x.as_dict().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                xobjects.set(crate::code::CODE_IMAGE, image_id);
+                resources.set("XObject", xobjects);
+            }
+            append_page_content(&mut form, page_id, ops.into_bytes());
+        }
     }
     if options.flatten {
         flatten(&mut form);
@@ -115,8 +140,11 @@ pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
 
 /// Set one field's value and appearance.
 pub fn set_field(form: &mut BuiltForm, id: ObjectId, value: &FieldValue) {
-    let Ok(rect) = form.doc.get_dictionary(id).map(|d| d.get(b"Rect").ok().and_then(|r| crate::pdf::rect_from(&form.doc, r)))
-    else {
+    let Ok(rect) = form.doc.get_dictionary(id).map(|d| {
+        d.get(b"Rect")
+            .ok()
+            .and_then(|r| crate::pdf::rect_from(&form.doc, r))
+    }) else {
         return;
     };
     match value {
@@ -168,9 +196,22 @@ pub fn text_appearance(text: &str, width: f32, height: f32, font_id: ObjectId) -
     )
 }
 
+/// A page's own resource dictionary (each page of the embedded form has a direct one).
+fn page_resources_mut(form: &mut BuiltForm, page_id: ObjectId) -> Option<&mut Dictionary> {
+    form.doc
+        .get_dictionary_mut(page_id)
+        .ok()?
+        .get_mut(b"Resources")
+        .ok()?
+        .as_dict_mut()
+        .ok()
+}
+
 /// Add a content stream after a page's existing content.
 fn append_page_content(form: &mut BuiltForm, page_id: ObjectId, content: Vec<u8>) {
-    let stream_id = form.doc.add_object(template::compressed_stream(Dictionary::new(), &content));
+    let stream_id = form
+        .doc
+        .add_object(template::compressed_stream(Dictionary::new(), &content));
     if let Ok(page) = form.doc.get_dictionary_mut(page_id) {
         let existing = page.get(b"Contents").ok().cloned();
         let mut list = match existing {
@@ -196,7 +237,9 @@ fn flatten(form: &mut BuiltForm) {
             if field.kind == FieldKind::Signature {
                 continue;
             }
-            let Some(id) = form.fields.get(&field.name).copied() else { continue };
+            let Some(id) = form.fields.get(&field.name).copied() else {
+                continue;
+            };
             let appearance = form.doc.get_dictionary(id).ok().and_then(|d| {
                 let ap = d.get(b"AP").ok()?.as_dict().ok()?.get(b"N").ok()?;
                 match ap {
@@ -210,40 +253,50 @@ fn flatten(form: &mut BuiltForm) {
             });
             if let Some(ap) = appearance {
                 let name = format!("Fl{}", xobjects.len() + 1);
-                content.push_str(&format!("q 1 0 0 1 {} {} cm /{name} Do Q\n", num(field.rect.x1), num(field.rect.y1)));
+                content.push_str(&format!(
+                    "q 1 0 0 1 {} {} cm /{name} Do Q\n",
+                    num(field.rect.x1),
+                    num(field.rect.y1)
+                ));
                 xobjects.set(name, ap);
             }
             removed.insert(id);
         }
-        // Pages share one resource dictionary; a flattened page needs its own with the XObjects.
-        let shared = form
-            .doc
-            .get_dictionary(page_id)
-            .ok()
-            .and_then(|p| p.get(b"Resources").ok())
-            .and_then(|r| r.as_reference().ok())
-            .and_then(|r| form.doc.get_dictionary(r).ok())
-            .cloned()
-            .unwrap_or_default();
-        let mut resources = shared;
-        resources.set("XObject", xobjects);
+        if let Some(resources) = page_resources_mut(form, page_id) {
+            let mut all = resources
+                .get(b"XObject")
+                .ok()
+                .and_then(|x| x.as_dict().ok())
+                .cloned()
+                .unwrap_or_default();
+            all.extend(&xobjects);
+            resources.set("XObject", all);
+        }
         append_page_content(form, page_id, content.into_bytes());
-        if let Ok(page) = form.doc.get_dictionary_mut(page_id) {
-            page.set("Resources", resources);
-            if let Ok(Object::Array(annots)) = page.get_mut(b"Annots") {
-                annots.retain(|a| a.as_reference().map(|r| !removed.contains(&r)).unwrap_or(true));
-            }
+        if let Ok(page) = form.doc.get_dictionary_mut(page_id)
+            && let Ok(Object::Array(annots)) = page.get_mut(b"Annots")
+        {
+            annots.retain(|a| {
+                a.as_reference()
+                    .map(|r| !removed.contains(&r))
+                    .unwrap_or(true)
+            });
         }
     }
     if let Ok(acro) = form.doc.get_dictionary_mut(form.acroform_id)
         && let Ok(Object::Array(fields)) = acro.get_mut(b"Fields")
     {
-        fields.retain(|f| f.as_reference().map(|r| !removed.contains(&r)).unwrap_or(true));
+        fields.retain(|f| {
+            f.as_reference()
+                .map(|r| !removed.contains(&r))
+                .unwrap_or(true)
+        });
     }
     for id in removed {
         form.doc.objects.remove(&id);
     }
-    form.fields.retain(|_, id| form.doc.objects.contains_key(id));
+    form.fields
+        .retain(|_, id| form.doc.objects.contains_key(id));
 }
 
 /// The default file name of a filled form: customer organization and first subscription.
@@ -251,7 +304,10 @@ pub fn default_file_name(t: &Transfer) -> String {
     format!(
         "{}_{}.pdf",
         sanitize_file_stem(&t.customer.organization, 48),
-        t.subscriptions.first().map(String::as_str).unwrap_or("form")
+        t.subscriptions
+            .first()
+            .map(String::as_str)
+            .unwrap_or("form")
     )
 }
 
@@ -291,11 +347,17 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
         (None, Some(dir)) => {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Failure::usage(format!("{}: cannot create directory: {e}", dir.display())))?;
-            batch_file_names(&transfers).into_iter().map(|n| dir.join(n)).collect()
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Failure::usage(format!("{}: cannot create directory: {e}", dir.display()))
+            })?;
+            batch_file_names(&transfers)
+                .into_iter()
+                .map(|n| dir.join(n))
+                .collect()
         }
-        (None, None) if transfers.len() == 1 => vec![PathBuf::from(default_file_name(&transfers[0]))],
+        (None, None) if transfers.len() == 1 => {
+            vec![PathBuf::from(default_file_name(&transfers[0]))]
+        }
         (None, None) => {
             return Err(Failure::usage(format!(
                 "{}: holds {} transfers; use --out-dir DIR to write one PDF each",
@@ -303,13 +365,31 @@ pub fn run(args: &FillArgs) -> CommandResult {
                 transfers.len()
             )));
         }
-        (Some(_), Some(_)) => return Err(Failure::usage("use either -o FILE or --out-dir DIR, not both")),
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(
+                "use either -o FILE or --out-dir DIR, not both",
+            ));
+        }
     };
     // Refuse before writing anything, so a batch is never half written over old files.
     if !args.force {
-        let existing: Vec<&Path> = targets.iter().filter(|p| p.exists()).map(PathBuf::as_path).collect();
+        let existing: Vec<&Path> = targets
+            .iter()
+            .filter(|p| p.exists())
+            .map(PathBuf::as_path)
+            .collect();
+        if existing.len() == 1 {
+            return Err(Failure::usage(format!(
+                "{}: already exists (use --force to overwrite)",
+                existing[0].display()
+            )));
+        }
         if !existing.is_empty() {
-            let list: Vec<String> = existing.iter().take(5).map(|p| p.display().to_string()).collect();
+            let list: Vec<String> = existing
+                .iter()
+                .take(5)
+                .map(|p| p.display().to_string())
+                .collect();
             return Err(Failure::usage(format!(
                 "{} output file(s) already exist ({}{}); use --force to overwrite",
                 existing.len(),
@@ -318,7 +398,9 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
     }
-    let options = FillOptions { flatten: args.flatten };
+    let options = FillOptions {
+        flatten: args.flatten,
+    };
     let results: Vec<Result<(), Failure>> = transfers
         .par_iter()
         .zip(targets.par_iter())

@@ -12,7 +12,7 @@
 //! assert_eq!(font.unsupported_chars("東京"), vec!['東', '京']);
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
@@ -29,7 +29,7 @@ const BASE_FONT: &str = "FTLGCS+DejaVuSans";
 /// Glyph metrics and the character map of the embedded font, read once.
 pub struct EmbeddedFont {
     units_per_em: f32,
-    glyphs: BTreeMap<char, u16>,
+    glyphs: HashMap<char, u16>,
     advances: Vec<u16>,
     ascender: i16,
     descender: i16,
@@ -44,7 +44,7 @@ pub fn embedded() -> &'static EmbeddedFont {
         // SAFETY-style note: FONT_FILE is a committed asset checked by the tests below; a parse
         // failure here is a build defect, not user input, so panicking is the right signal.
         let face = ttf_parser::Face::parse(FONT_FILE, 0).expect("the embedded font parses");
-        let mut glyphs = BTreeMap::new();
+        let mut glyphs = HashMap::new();
         if let Some(cmap) = face.tables().cmap {
             for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
                 sub.codepoints(|cp| {
@@ -92,7 +92,11 @@ impl EmbeddedFont {
         for c in text.chars() {
             let g = self.glyphs.get(&c).copied().unwrap_or(0);
             units += u32::from(self.advances.get(usize::from(g)).copied().unwrap_or(0));
-            hex.push_str(&format!("{g:04X}"));
+            for shift in [12, 8, 4, 0] {
+                hex.push(char::from(
+                    b"0123456789ABCDEF"[usize::from((g >> shift) & 0xF)],
+                ));
+            }
         }
         hex.push('>');
         (hex, units as f32 * size / self.units_per_em)
@@ -127,7 +131,11 @@ impl EmbeddedFont {
             "StemV" => 80,
             "FontFile2" => file_id,
         });
-        let widths: Vec<Object> = self.advances.iter().map(|a| Object::Integer(self.scaled(*a as i16))).collect();
+        let widths: Vec<Object> = self
+            .advances
+            .iter()
+            .map(|a| Object::Integer(self.scaled(*a as i16)))
+            .collect();
         let cid_font_id = doc.add_object(dictionary! {
             "Type" => "Font",
             "Subtype" => "CIDFontType2",
@@ -141,7 +149,10 @@ impl EmbeddedFont {
             "W" => vec![Object::Integer(0), Object::Array(widths)],
             "CIDToGIDMap" => "Identity",
         });
-        let mut to_unicode = Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(self.to_unicode_cmap().as_bytes()));
+        let mut to_unicode = Stream::new(
+            dictionary! { "Filter" => "FlateDecode" },
+            deflate(self.to_unicode_cmap().as_bytes()),
+        );
         to_unicode.allows_compression = false;
         let to_unicode_id = doc.add_object(to_unicode);
         doc.add_object(dictionary! {
@@ -171,7 +182,11 @@ impl EmbeddedFont {
             out.push_str(&format!("{} beginbfchar\n", chunk.len()));
             for (g, c) in chunk {
                 let mut units = [0u16; 2];
-                let hex: String = c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
+                let hex: String = c
+                    .encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("{u:04X}"))
+                    .collect();
                 out.push_str(&format!("<{g:04X}> <{hex}>\n"));
             }
             out.push_str("endbfchar\n");
@@ -193,7 +208,10 @@ mod tests {
     #[test]
     fn covers_latin_greek_and_cyrillic() {
         let f = embedded();
-        assert!(f.unsupported_chars("Åsa Ørsted, Łódź, Müller, Ελληνικά, Кириллица, №").is_empty());
+        assert!(
+            f.unsupported_chars("Åsa Ørsted, Łódź, Müller, Ελληνικά, Кириллица, №")
+                .is_empty()
+        );
         assert_eq!(f.unsupported_chars("a😀b😀"), vec!['😀']);
     }
 

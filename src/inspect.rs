@@ -37,18 +37,29 @@ pub const MAX_PDF_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Open a PDF from disk with a clear error naming the file and the reason.
 pub fn open_pdf(path: &Path) -> Result<(Vec<u8>, Document), Failure> {
-    let meta = std::fs::metadata(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
     if meta.len() > MAX_PDF_BYTES {
-        return Err(Failure::usage(format!("{}: larger than {} MB", path.display(), MAX_PDF_BYTES >> 20)));
+        return Err(Failure::usage(format!(
+            "{}: larger than {} MB",
+            path.display(),
+            MAX_PDF_BYTES >> 20
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
-    let doc = load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    let doc =
+        load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
     Ok((bytes, doc))
 }
 
 /// Parse PDF bytes, with the reason in words when that fails.
 pub fn load_pdf(bytes: &[u8]) -> Result<Document, String> {
-    if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    if !bytes.starts_with(b"%PDF-")
+        && !bytes[..bytes.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
+    {
         return Err("not a PDF file (no %PDF- header)".to_string());
     }
     let doc = Document::load_mem(bytes).map_err(|e| format!("not a readable PDF: {e}"))?;
@@ -72,7 +83,9 @@ pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
             FieldReport {
                 role: Role::from_field_name(&f.name).map(|r| r.key()),
                 page: widget.and_then(|w| w.page),
-                rect: widget.and_then(|w| w.rect).map(|r| [r.x1, r.y1, r.x2, r.y2]),
+                rect: widget
+                    .and_then(|w| w.rect)
+                    .map(|r| [r.x1, r.y1, r.x2, r.y2]),
                 field_type: f.field_type,
                 value: f.value,
                 name: f.name,
@@ -91,7 +104,10 @@ pub fn run(args: &InspectArgs) -> CommandResult {
     } else if fields.is_empty() {
         println!("{}: no form fields", args.form.display());
     } else {
-        println!("{:<34} {:<4} {:>4}  {:<27} {:<36} VALUE", "NAME", "TYPE", "PAGE", "RECT", "ROLE");
+        println!(
+            "{:<34} {:<4} {:>4}  {:<27} {:<36} VALUE",
+            "NAME", "TYPE", "PAGE", "RECT", "ROLE"
+        );
         for f in &fields {
             let rect = f
                 .rect

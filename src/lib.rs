@@ -10,12 +10,14 @@
 //! - [`code`]: the QR page code that ties a scanned page to its transfer;
 //! - [`fill`]: values into fields, with appearance streams and the page code;
 //! - [`inspect`]: what fields a PDF has and which role each plays;
+//! - [`fetch`]: the official form archive, downloaded and unzipped safely;
 //! - [`guide`]: the six steps of the transfer for one transfer;
 //! - [`output`]: atomic writes that never overwrite without `--force`.
 
 pub mod cli;
 pub mod code;
 pub mod error;
+pub mod fetch;
 pub mod fill;
 pub mod font;
 pub mod guide;

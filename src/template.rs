@@ -54,7 +54,7 @@ pub fn build(specs: &[PageSpec]) -> BuiltForm {
     let font_id = font::embedded().add_to(&mut doc);
     let helvetica = doc.add_object(standard_font("Helvetica"));
     let helvetica_bold = doc.add_object(standard_font("Helvetica-Bold"));
-    let page_resources = doc.add_object(dictionary! {
+    let page_resources = Object::Dictionary(dictionary! {
         "Font" => dictionary! { "F1" => helvetica, "F2" => helvetica_bold },
         "ProcSet" => vec![Object::Name(b"PDF".to_vec()), Object::Name(b"Text".to_vec())],
     });
@@ -88,7 +88,8 @@ pub fn build(specs: &[PageSpec]) -> BuiltForm {
                 "Type" => "Page",
                 "Parent" => pages_id,
                 "MediaBox" => vec![0.into(), 0.into(), layout::PAGE_WIDTH.into(), layout::PAGE_HEIGHT.into()],
-                "Resources" => page_resources,
+                // Each page has its own resources: a filled page adds its own code image.
+                "Resources" => page_resources.clone(),
                 "Contents" => contents,
                 "Annots" => annots,
             }),
@@ -122,7 +123,14 @@ pub fn build(specs: &[PageSpec]) -> BuiltForm {
     });
     doc.trailer.set("Root", catalog);
     doc.trailer.set("Info", info);
-    BuiltForm { doc, fields, pages, specs: specs.to_vec(), font_id, acroform_id }
+    BuiltForm {
+        doc,
+        fields,
+        pages,
+        specs: specs.to_vec(),
+        font_id,
+        acroform_id,
+    }
 }
 
 /// Serialises a built form, with a file identifier derived from its content (PDF 32000-1
@@ -134,6 +142,11 @@ pub fn save(form: &mut BuiltForm, id_seed: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(160 * 1024);
     // Writing into a Vec fails only on allocation failure, which aborts anyway.
     let _ = form.doc.save_to(&mut out);
+    // End with an end-of-line after %%EOF (PDF 32000-1 7.5.5): incremental signers such as
+    // poppler append their update right after the last byte.
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
     out
 }
 
@@ -182,13 +195,25 @@ fn page_content(spec: &PageSpec) -> Vec<u8> {
     // Registration marks: solid squares, found first when a scan is aligned.
     s.push_str("q 0 g\n");
     for (x, y) in layout::registration_marks() {
-        s.push_str(&format!("{} {} {} {} re f\n", num(x), num(y), num(layout::MARK_SIZE), num(layout::MARK_SIZE)));
+        s.push_str(&format!(
+            "{} {} {} {} re f\n",
+            num(x),
+            num(y),
+            num(layout::MARK_SIZE),
+            num(layout::MARK_SIZE)
+        ));
     }
     s.push_str("Q\n");
     // Rules under headings.
     s.push_str("q 0.35 G 0.6 w\n");
     for (x1, x2, y) in &spec.rules {
-        s.push_str(&format!("{} {} m {} {} l S\n", num(*x1), num(*y), num(*x2), num(*y)));
+        s.push_str(&format!(
+            "{} {} m {} {} l S\n",
+            num(*x1),
+            num(*y),
+            num(*x2),
+            num(*y)
+        ));
     }
     s.push_str("Q\n");
     // Field boxes: light for text, firm for checkboxes, heavy for signatures. Nothing is ever
@@ -223,7 +248,12 @@ fn page_content(spec: &PageSpec) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn field_dictionary(field: &FieldSpec, page: ObjectId, check_on: ObjectId, check_off: ObjectId) -> Dictionary {
+fn field_dictionary(
+    field: &FieldSpec,
+    page: ObjectId,
+    check_on: ObjectId,
+    check_off: ObjectId,
+) -> Dictionary {
     let mut d = dictionary! {
         "Type" => "Annot",
         "Subtype" => "Widget",
@@ -242,7 +272,10 @@ fn field_dictionary(field: &FieldSpec, page: ObjectId, check_on: ObjectId, check
             d.set("V", "Off");
             d.set("AS", "Off");
             d.set("MK", dictionary! { "CA" => Object::string_literal("4") });
-            d.set("AP", dictionary! { "N" => dictionary! { "Yes" => check_on, "Off" => check_off } });
+            d.set(
+                "AP",
+                dictionary! { "N" => dictionary! { "Yes" => check_on, "Off" => check_off } },
+            );
         }
         FieldKind::Signature => {}
     }
@@ -251,7 +284,11 @@ fn field_dictionary(field: &FieldSpec, page: ObjectId, check_on: ObjectId, check
 
 /// The two states of a checkbox, 11 pt square: a drawn tick for `Yes`, nothing for `Off`.
 fn checkbox_appearance(on: bool) -> Stream {
-    let content: &[u8] = if on { b"q 0 g 1.2 w 1 J 1 j 2.2 5.6 m 4.5 2.5 l 9 9 l S Q\n" } else { b"" };
+    let content: &[u8] = if on {
+        b"q 0 g 1.2 w 1 J 1 j 2.2 5.6 m 4.5 2.5 l 9 9 l S Q\n"
+    } else {
+        b""
+    };
     Stream::new(
         dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 11.into(), 11.into()] },
         content.to_vec(),
@@ -290,7 +327,10 @@ mod tests {
     #[test]
     fn template_is_byte_for_byte_reproducible() {
         let a = blank_form();
-        let b = save(&mut build(&[layout::first_page()]), b"formtool blank transfer form v1");
+        let b = save(
+            &mut build(&[layout::first_page()]),
+            b"formtool blank transfer form v1",
+        );
         assert_eq!(a, b);
     }
 
@@ -300,9 +340,15 @@ mod tests {
         let doc = Document::load_mem(&bytes).unwrap();
         let fields = form_fields(&doc);
         assert_eq!(fields.len(), layout::first_page().fields.len());
-        let sig = fields.iter().find(|f| f.name == "NewPartner_Signature").unwrap();
+        let sig = fields
+            .iter()
+            .find(|f| f.name == "NewPartner_Signature")
+            .unwrap();
         assert_eq!(sig.field_type, "Sig");
-        let tick = fields.iter().find(|f| f.name == "Customer_AgreementAccepted").unwrap();
+        let tick = fields
+            .iter()
+            .find(|f| f.name == "Customer_AgreementAccepted")
+            .unwrap();
         assert_eq!(tick.field_type, "Btn");
         assert_eq!(tick.value.as_deref(), Some("Off"));
         assert!(fields.iter().all(|f| f.widgets[0].page == Some(1)));

@@ -1,0 +1,57 @@
+//! A tiny harness over the real binary: a fresh temporary directory per test, files created
+//! in it, `formtool` run inside it, and helpers to read back what it wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir {
+            tmp: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// `formtool ARGS…`, run in this directory.
+    pub fn formtool(&self) -> Command {
+        let mut cmd = Command::cargo_bin("formtool").expect("the formtool binary");
+        cmd.current_dir(self.tmp.path());
+        cmd
+    }
+}
+
+/// The repository's root, to reach committed fixtures.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Field name → value of a PDF, read back with the library.
+pub fn field_values(pdf: &[u8]) -> std::collections::BTreeMap<String, Option<String>> {
+    let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
+    formtool::pdf::form_fields(&doc)
+        .into_iter()
+        .map(|f| (f.name, f.value))
+        .collect()
+}
