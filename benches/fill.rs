@@ -9,12 +9,8 @@ use formtool::fill::{FillOptions, fill_embedded};
 use formtool::input::{Format, parse_str};
 
 fn main() {
-    let toml = include_str!("../fixtures/transfer.toml")
-        .replace("  \"{A1B2C3D4-E5F6-4789-8ABC-DEF012345678}\",\n", "");
-    let transfer = parse_str(&toml, Format::Toml, "transfer.toml", true)
-        .expect("fixture parses")
-        .transfers
-        .remove(0);
+    let toml = include_str!("../fixtures/transfer.toml").replace("  \"{A1B2C3D4-E5F6-4789-8ABC-DEF012345678}\",\n", "");
+    let transfer = parse_str(&toml, Format::Toml, "transfer.toml", true).expect("fixture parses").transfers.remove(0);
     assert_eq!(transfer.subscriptions.len(), 1);
     let options = FillOptions::default();
     // Warm up: builds the in-memory blank form and the font tables once.
@@ -25,8 +21,7 @@ fn main() {
         let start = Instant::now();
         let mut total = 0usize;
         for _ in 0..per_round {
-            total += std::hint::black_box(fill_embedded(std::hint::black_box(&transfer), &options))
-                .len();
+            total += std::hint::black_box(fill_embedded(std::hint::black_box(&transfer), &options)).len();
         }
         assert!(total > 0);
         rates.push(per_round as f64 / start.elapsed().as_secs_f64());
@@ -48,11 +43,7 @@ fn main() {
         for _ in 0..200 {
             std::hint::black_box(formtool::code::qr_modules(code.encode().as_bytes()));
         }
-        println!(
-            "qr modules: {:?} ({} bytes)",
-            t.elapsed() / 200,
-            code.encode().len()
-        );
+        println!("qr modules: {:?} ({} bytes)", t.elapsed() / 200, code.encode().len());
         let t = Instant::now();
         for _ in 0..200 {
             let mut f = formtool::template::blank_built().clone();
@@ -70,11 +61,7 @@ fn main() {
     );
     println!(
         "target: >= 2000 forms/s, <= 200 KB: {}",
-        if median >= 2000.0 && size <= 200 * 1024 {
-            "met"
-        } else {
-            "NOT met"
-        }
+        if median >= 2000.0 && size <= 200 * 1024 { "met" } else { "NOT met" }
     );
 }
 

@@ -28,13 +28,13 @@ pub enum Command {
     #[command(after_help = "Example:\n  formtool template -o blank-transfer-form.pdf")]
     Template(TemplateArgs),
     /// List a PDF's form fields: name, type, page, rectangle, value and role.
-    #[command(after_help = "Example:\n  formtool inspect returned/fabrikam.pdf --json")]
+    #[command(after_help = "Example:\n  formtool inspect returned/fabrikam.pdf --json\n  \
+                            formtool inspect official.pdf --profile-out official.profile.toml")]
     Inspect(InspectArgs),
     /// Fill the transfer form from JSON, TOML or CSV input.
-    #[command(
-        after_help = "Examples:\n  formtool fill fixtures/transfer.toml -o fabrikam.pdf\n  \
-                            formtool fill transfers.csv --out-dir filled/"
-    )]
+    #[command(after_help = "Examples:\n  formtool fill fixtures/transfer.toml -o fabrikam.pdf\n  \
+                            formtool fill transfers.csv --out-dir filled/\n  \
+                            formtool fill fixtures/transfer.toml --form official.pdf --profile official.profile.toml")]
     Fill(FillArgs),
     /// Print the six transfer steps for one transfer, with its values filled in.
     #[command(after_help = "Example:\n  formtool guide fixtures/transfer.toml")]
@@ -75,6 +75,12 @@ pub struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Write the proposed profile (TOML) for this form, to review and pass to `fill --profile`.
+    #[arg(long, value_name = "FILE")]
+    pub profile_out: Option<PathBuf>,
+    /// Overwrite an existing --profile-out file.
+    #[arg(long, requires = "profile_out")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +103,12 @@ pub struct FillArgs {
     /// Treat a missing new partner, attestations or signers section as an error.
     #[arg(long)]
     pub strict: bool,
+    /// Fill this AcroForm PDF instead of the embedded form.
+    #[arg(long, value_name = "FILE")]
+    pub form: Option<PathBuf>,
+    /// Profile (TOML) mapping the roles of the transfer form to the fields of `--form`.
+    #[arg(long, value_name = "FILE", requires = "form")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

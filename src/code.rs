@@ -42,37 +42,20 @@ impl PageCode {
         if page == 1 {
             let mut push = |k: &str, v: String| values.push((k.to_string(), v));
             let admin = |a: &crate::input::Admin| format!("{}|{}|{}", a.name, a.email, a.phone);
-            push(
-                KEY_CURRENT_PARTNER_ID,
-                compact_guid(&transfer.current_partner.microsoft_id),
-            );
-            push(
-                KEY_CUSTOMER_ID,
-                compact_guid(&transfer.customer.microsoft_id),
-            );
-            push(
-                KEY_CURRENT_PARTNER_ADMIN,
-                admin(&transfer.current_partner.admin),
-            );
+            push(KEY_CURRENT_PARTNER_ID, compact_guid(&transfer.current_partner.microsoft_id));
+            push(KEY_CUSTOMER_ID, compact_guid(&transfer.customer.microsoft_id));
+            push(KEY_CURRENT_PARTNER_ADMIN, admin(&transfer.current_partner.admin));
             if let Some(np) = &transfer.new_partner {
                 push(KEY_NEW_PARTNER_ID, compact_guid(&np.microsoft_id));
                 push(KEY_NEW_PARTNER_ADMIN, admin(&np.admin));
             }
             push(KEY_SUBSCRIPTIONS, transfer.subscriptions.len().to_string());
         }
-        PageCode {
-            page,
-            pages,
-            digest: transfer_digest(transfer),
-            values,
-        }
+        PageCode { page, pages, digest: transfer_digest(transfer), values }
     }
 
     pub fn encode(&self) -> String {
-        let mut s = format!(
-            "FT{FORM_VERSION} {}/{} {}\n",
-            self.page, self.pages, self.digest
-        );
+        let mut s = format!("FT{FORM_VERSION} {}/{} {}\n", self.page, self.pages, self.digest);
         for (k, v) in &self.values {
             // Keys never contain '=' or newlines; values never contain newlines (validated text).
             s.push_str(&format!("{k}={}\n", v.replace('\n', " ")));
@@ -89,16 +72,8 @@ impl PageCode {
         }
         let (page, pages) = parts.next()?.split_once('/')?;
         let digest = parts.next()?.to_string();
-        let values = lines
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Some(PageCode {
-            page: page.parse().ok()?,
-            pages: pages.parse().ok()?,
-            digest,
-            values,
-        })
+        let values = lines.filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Some(PageCode { page: page.parse().ok()?, pages: pages.parse().ok()?, digest, values })
     }
 
     /// The code as a 1-bit image mask (PDF 32000-1 8.9.6.2), one sample per module with a
@@ -174,8 +149,7 @@ pub fn qr_modules(data: &[u8]) -> Option<(usize, Vec<Color>)> {
         if bits.push_byte_data(data).is_err() || bits.push_terminator(EcLevel::M).is_err() {
             continue;
         }
-        let (encoded, ec) =
-            qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
+        let (encoded, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
         let mut canvas = Canvas::new(version, EcLevel::M);
         canvas.draw_all_functional_patterns();
         canvas.draw_data(&encoded, &ec);

@@ -178,26 +178,15 @@ pub enum FetchError {
     #[error("cannot connect: {reason}")]
     Connect { reason: String },
     #[error("timed out after {} s while {phase}", after.as_secs_f32())]
-    Timeout {
-        phase: &'static str,
-        after: Duration,
-    },
+    Timeout { phase: &'static str, after: Duration },
     #[error("redirect refused: {reason}")]
     Redirect { reason: String },
     #[error("the server answered HTTP {code}{}", prefixed(" ", reason))]
     Status { code: u16, reason: String },
     #[error("the archive is larger than the limit of {}{}", size(*limit), announced(declared))]
     TooLarge { limit: u64, declared: Option<u64> },
-    #[error(
-        "the download stopped after {received}{} bytes{}",
-        of_expected(expected),
-        prefixed(": ", reason)
-    )]
-    Truncated {
-        received: u64,
-        expected: Option<u64>,
-        reason: String,
-    },
+    #[error("the download stopped after {received}{} bytes{}", of_expected(expected), prefixed(": ", reason))]
+    Truncated { received: u64, expected: Option<u64>, reason: String },
     #[error("the download failed: {reason}")]
     Network { reason: String },
     #[error("the archive's SHA-256 is {actual}, not the expected {expected}; nothing was cached")]
@@ -218,10 +207,7 @@ pub enum FetchError {
     NoPdf { entries: Vec<String> },
     #[error("the archive entry {entry:?} is not a PDF")]
     NotPdf { entry: String },
-    #[error(
-        "the archive holds several PDFs and none has a form (/AcroForm): {}",
-        list(candidates)
-    )]
+    #[error("the archive holds several PDFs and none has a form (/AcroForm): {}", list(candidates))]
     NoAcroForm { candidates: Vec<String> },
     #[error(
         "the archive holds several PDFs with a form (/AcroForm), cannot tell which is the transfer form: {}",
@@ -234,11 +220,7 @@ pub enum FetchError {
 
 /// `text` behind `prefix`, or nothing when `text` is empty.
 fn prefixed(prefix: &str, text: &str) -> String {
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!("{prefix}{text}")
-    }
+    if text.is_empty() { String::new() } else { format!("{prefix}{text}") }
 }
 
 fn of_expected(expected: &Option<u64>) -> String {
@@ -246,18 +228,12 @@ fn of_expected(expected: &Option<u64>) -> String {
 }
 
 fn announced(declared: &Option<u64>) -> String {
-    declared
-        .map(|d| format!(" (the server announces {d} bytes)"))
-        .unwrap_or_default()
+    declared.map(|d| format!(" (the server announces {d} bytes)")).unwrap_or_default()
 }
 
 /// A byte count for a message: whole mebibytes as such, anything else in bytes.
 fn size(bytes: u64) -> String {
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else {
-        format!("{bytes} bytes")
-    }
+    if bytes >= MIB && bytes.is_multiple_of(MIB) { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
 }
 
 /// Entry names for a one-line message: quoted (so control characters are escaped), at most ten.
@@ -279,9 +255,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 
 /// Parse a SHA-256 written as exactly 64 hex digits (either case).
 pub fn parse_sha256(text: &str) -> Result<[u8; 32], FetchError> {
-    let invalid = || FetchError::InvalidSha256 {
-        value: text.chars().take(80).collect(),
-    };
+    let invalid = || FetchError::InvalidSha256 { value: text.chars().take(80).collect() };
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
         return Err(invalid());
@@ -322,33 +296,20 @@ pub fn fetch(options: &FetchOptions) -> Result<Fetched, FetchError> {
     if let Some(expected) = options.expected_sha256
         && expected != archive_digest
     {
-        return Err(FetchError::DigestMismatch {
-            expected: to_hex(&expected),
-            actual: to_hex(&archive_digest),
-        });
+        return Err(FetchError::DigestMismatch { expected: to_hex(&expected), actual: to_hex(&archive_digest) });
     }
     let form = extract_form(&archive, &options.limits)?;
     // The archive may be tens of megabytes; the form is all that is needed from here on.
     drop(archive);
     let (path, pdf_sha256, already_cached) = store_in_cache(&options.cache_dir, &form.pdf)?;
-    Ok(Fetched {
-        path,
-        pdf_sha256,
-        archive_sha256: to_hex(&archive_digest),
-        entry: form.entry,
-        already_cached,
-    })
+    Ok(Fetched { path, pdf_sha256, archive_sha256: to_hex(&archive_digest), entry: form.entry, already_cached })
 }
 
 /// Download `options.url` into memory, within the size cap and the timeouts.
 pub fn download(options: &FetchOptions) -> Result<Vec<u8>, FetchError> {
-    let url = reqwest::Url::parse(&options.url).map_err(|e| FetchError::InvalidUrl {
-        reason: e.to_string(),
-    })?;
+    let url = reqwest::Url::parse(&options.url).map_err(|e| FetchError::InvalidUrl { reason: e.to_string() })?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(FetchError::InvalidUrl {
-            reason: format!("the scheme {:?} is not http or https", url.scheme()),
-        });
+        return Err(FetchError::InvalidUrl { reason: format!("the scheme {:?} is not http or https", url.scheme()) });
     }
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(options.connect_timeout)
@@ -358,14 +319,9 @@ pub fn download(options: &FetchOptions) -> Result<Vec<u8>, FetchError> {
         .redirect(redirect_policy())
         .user_agent(concat!("formtool/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| FetchError::Client {
-            reason: root_cause(&e),
-        })?;
+        .map_err(|e| FetchError::Client { reason: root_cause(&e) })?;
     let started = Instant::now();
-    let response = client
-        .get(url)
-        .send()
-        .map_err(|e| classify_send_error(&e, options))?;
+    let response = client.get(url).send().map_err(|e| classify_send_error(&e, options))?;
     let status = response.status();
     if !status.is_success() {
         return Err(FetchError::Status {
@@ -377,17 +333,12 @@ pub fn download(options: &FetchOptions) -> Result<Vec<u8>, FetchError> {
     if let Some(length) = declared
         && length > options.max_download_bytes
     {
-        return Err(FetchError::TooLarge {
-            limit: options.max_download_bytes,
-            declared: Some(length),
-        });
+        return Err(FetchError::TooLarge { limit: options.max_download_bytes, declared: Some(length) });
     }
     let progress = if options.progress {
         let bar = ProgressBar::with_draw_target(declared, ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{msg} {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_message("downloading");
         bar
@@ -424,19 +375,11 @@ fn read_body(
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                return Err(classify_read_error(
-                    &e,
-                    body.len() as u64,
-                    declared,
-                    options,
-                ));
+                return Err(classify_read_error(&e, body.len() as u64, declared, options));
             }
         };
         if body.len() as u64 + n as u64 > limit {
-            return Err(FetchError::TooLarge {
-                limit,
-                declared: None,
-            });
+            return Err(FetchError::TooLarge { limit, declared: None });
         }
         body.extend_from_slice(&chunk[..n]);
         progress.set_position(body.len() as u64);
@@ -461,9 +404,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
         if attempt.previous().len() > MAX_REDIRECTS {
             let message = format!("more than {MAX_REDIRECTS} redirects");
             attempt.error(message)
-        } else if attempt.url().scheme() != "https"
-            && attempt.previous().iter().any(|u| u.scheme() == "https")
-        {
+        } else if attempt.url().scheme() != "https" && attempt.previous().iter().any(|u| u.scheme() == "https") {
             attempt.error("a redirect from https to plain http")
         } else {
             attempt.follow()
@@ -479,15 +420,9 @@ fn classify_send_error(error: &reqwest::Error, options: &FetchOptions) -> FetchE
     }
     if error.is_timeout() {
         return if error.is_connect() {
-            FetchError::Timeout {
-                phase: "connecting",
-                after: options.connect_timeout,
-            }
+            FetchError::Timeout { phase: "connecting", after: options.connect_timeout }
         } else {
-            FetchError::Timeout {
-                phase: "waiting for the response",
-                after: options.read_timeout,
-            }
+            FetchError::Timeout { phase: "waiting for the response", after: options.read_timeout }
         };
     }
     if chain_has_io_kind(error, io::ErrorKind::ConnectionRefused) {
@@ -496,10 +431,7 @@ fn classify_send_error(error: &reqwest::Error, options: &FetchOptions) -> FetchE
     if error.is_connect() {
         // hyper-util reports resolver failures as a ConnectError whose message is "dns error";
         // there is no typed way to ask, so the message is the signal.
-        if chain_messages(error)
-            .iter()
-            .any(|m| m.starts_with("dns error"))
-        {
+        if chain_messages(error).iter().any(|m| m.starts_with("dns error")) {
             return FetchError::Dns { reason };
         }
         return FetchError::Connect { reason };
@@ -508,28 +440,16 @@ fn classify_send_error(error: &reqwest::Error, options: &FetchOptions) -> FetchE
 }
 
 /// Sort an error while reading the body: a timeout, or a body that ended early.
-fn classify_read_error(
-    error: &io::Error,
-    received: u64,
-    declared: Option<u64>,
-    options: &FetchOptions,
-) -> FetchError {
+fn classify_read_error(error: &io::Error, received: u64, declared: Option<u64>, options: &FetchOptions) -> FetchError {
     let timed_out = error.kind() == io::ErrorKind::TimedOut
         || error
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
             .is_some_and(reqwest::Error::is_timeout);
     if timed_out {
-        return FetchError::Timeout {
-            phase: "reading the archive",
-            after: options.read_timeout,
-        };
+        return FetchError::Timeout { phase: "reading the archive", after: options.read_timeout };
     }
-    FetchError::Truncated {
-        received,
-        expected: declared,
-        reason: root_cause(error),
-    }
+    FetchError::Truncated { received, expected: declared, reason: root_cause(error) }
 }
 
 /// Every message along an error's source chain, outermost first.
@@ -546,9 +466,7 @@ fn chain_messages(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
 fn chain_has_io_kind(error: &(dyn std::error::Error + 'static), kind: io::ErrorKind) -> bool {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
-        if e.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == kind)
-        {
+        if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == kind) {
             return true;
         }
         current = e.source();
@@ -560,10 +478,7 @@ fn chain_has_io_kind(error: &(dyn std::error::Error + 'static), kind: io::ErrorK
 /// repeat the URL, which the caller prints anyway.
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let messages = chain_messages(error);
-    let last = messages
-        .last()
-        .map(String::as_str)
-        .unwrap_or("unknown error");
+    let last = messages.last().map(String::as_str).unwrap_or("unknown error");
     one_line(last)
 }
 
@@ -575,14 +490,10 @@ fn one_line(text: &str) -> String {
 ///
 /// Nothing is written anywhere; the caller decides where the returned bytes go.
 pub fn extract_form(archive: &[u8], limits: &ArchiveLimits) -> Result<ExtractedForm, FetchError> {
-    let mut zip = ZipArchive::new(Cursor::new(archive)).map_err(|e| FetchError::NotZip {
-        reason: one_line(&e.to_string()),
-    })?;
+    let mut zip =
+        ZipArchive::new(Cursor::new(archive)).map_err(|e| FetchError::NotZip { reason: one_line(&e.to_string()) })?;
     if zip.len() > MAX_ENTRIES {
-        return Err(FetchError::TooManyEntries {
-            count: zip.len(),
-            limit: MAX_ENTRIES,
-        });
+        return Err(FetchError::TooManyEntries { count: zip.len(), limit: MAX_ENTRIES });
     }
 
     // First pass, headers only: refuse the archive as a whole if any entry is unsafe or
@@ -593,18 +504,12 @@ pub fn extract_form(archive: &[u8], limits: &ArchiveLimits) -> Result<ExtractedF
     for index in 0..zip.len() {
         let entry = zip
             .by_index_data(index)
-            .map_err(|e| FetchError::CorruptEntry {
-                entry: format!("#{index}"),
-                reason: one_line(&e.to_string()),
-            })?;
+            .map_err(|e| FetchError::CorruptEntry { entry: format!("#{index}"), reason: one_line(&e.to_string()) })?;
         let name = match entry.name() {
             Ok(name) => name.into_owned(),
             Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
         };
-        let unsafe_entry = |reason| FetchError::UnsafeEntry {
-            entry: name.clone(),
-            reason,
-        };
+        let unsafe_entry = |reason| FetchError::UnsafeEntry { entry: name.clone(), reason };
         if let Err(reason) = check_entry_name(entry.name_raw()) {
             return Err(unsafe_entry(reason));
         }
@@ -623,15 +528,10 @@ pub fn extract_form(archive: &[u8], limits: &ArchiveLimits) -> Result<ExtractedF
         }
         declared_total = declared_total.saturating_add(entry.size());
         if declared_total > limits.max_uncompressed_bytes {
-            return Err(FetchError::TooMuchData {
-                limit: limits.max_uncompressed_bytes,
-            });
+            return Err(FetchError::TooMuchData { limit: limits.max_uncompressed_bytes });
         }
         if entry.size() > ratio_cap(entry.compressed_size(), limits) {
-            return Err(FetchError::CompressionRatio {
-                entry: name,
-                limit: limits.max_compression_ratio,
-            });
+            return Err(FetchError::CompressionRatio { entry: name, limit: limits.max_compression_ratio });
         }
         if name.to_ascii_lowercase().ends_with(".pdf") {
             pdfs.push((index, name.clone()));
@@ -647,14 +547,9 @@ pub fn extract_form(archive: &[u8], limits: &ArchiveLimits) -> Result<ExtractedF
         [(index, name)] => {
             let pdf = read_entry(&mut zip, *index, name, &mut budget, limits)?;
             if !looks_like_pdf(&pdf) {
-                return Err(FetchError::NotPdf {
-                    entry: name.clone(),
-                });
+                return Err(FetchError::NotPdf { entry: name.clone() });
             }
-            Ok(ExtractedForm {
-                entry: name.clone(),
-                pdf,
-            })
+            Ok(ExtractedForm { entry: name.clone(), pdf })
         }
         several => {
             let mut with_form = Vec::new();
@@ -662,20 +557,13 @@ pub fn extract_form(archive: &[u8], limits: &ArchiveLimits) -> Result<ExtractedF
                 let pdf = read_entry(&mut zip, *index, name, &mut budget, limits)?;
                 // Keep only the forms: the others are not needed and may be large.
                 if looks_like_pdf(&pdf) && has_acroform(&pdf) {
-                    with_form.push(ExtractedForm {
-                        entry: name.clone(),
-                        pdf,
-                    });
+                    with_form.push(ExtractedForm { entry: name.clone(), pdf });
                 }
             }
             match with_form.len() {
-                0 => Err(FetchError::NoAcroForm {
-                    candidates: several.iter().map(|(_, n)| n.clone()).collect(),
-                }),
+                0 => Err(FetchError::NoAcroForm { candidates: several.iter().map(|(_, n)| n.clone()).collect() }),
                 1 => Ok(with_form.remove(0)),
-                _ => Err(FetchError::Ambiguous {
-                    candidates: with_form.into_iter().map(|f| f.entry).collect(),
-                }),
+                _ => Err(FetchError::Ambiguous { candidates: with_form.into_iter().map(|f| f.entry).collect() }),
             }
         }
     }
@@ -683,9 +571,7 @@ pub fn extract_form(archive: &[u8], limits: &ArchiveLimits) -> Result<ExtractedF
 
 /// The most an entry of `compressed` bytes may expand to under the ratio limit.
 fn ratio_cap(compressed: u64, limits: &ArchiveLimits) -> u64 {
-    compressed
-        .saturating_mul(limits.max_compression_ratio)
-        .max(RATIO_FLOOR_BYTES)
+    compressed.saturating_mul(limits.max_compression_ratio).max(RATIO_FLOOR_BYTES)
 }
 
 /// Refuse names that would escape a directory if anyone ever extracted them: absolute paths
@@ -720,40 +606,25 @@ fn read_entry(
     budget: &mut u64,
     limits: &ArchiveLimits,
 ) -> Result<Vec<u8>, FetchError> {
-    let corrupt = |reason: String| FetchError::CorruptEntry {
-        entry: name.to_string(),
-        reason: one_line(&reason),
-    };
+    let corrupt = |reason: String| FetchError::CorruptEntry { entry: name.to_string(), reason: one_line(&reason) };
     let mut file = zip.by_index(index).map_err(|e| corrupt(e.to_string()))?;
     let declared = file.size();
     let by_ratio = ratio_cap(file.compressed_size(), limits);
     let cap = declared.min(by_ratio).min(*budget);
     let mut out = Vec::with_capacity(cap.min(16 * MIB) as usize);
-    (&mut file)
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| corrupt(e.to_string()))?;
+    (&mut file).take(cap.saturating_add(1)).read_to_end(&mut out).map_err(|e| corrupt(e.to_string()))?;
     let read = out.len() as u64;
     if read > cap {
         return Err(if read > *budget {
-            FetchError::TooMuchData {
-                limit: limits.max_uncompressed_bytes,
-            }
+            FetchError::TooMuchData { limit: limits.max_uncompressed_bytes }
         } else if read > by_ratio {
-            FetchError::CompressionRatio {
-                entry: name.to_string(),
-                limit: limits.max_compression_ratio,
-            }
+            FetchError::CompressionRatio { entry: name.to_string(), limit: limits.max_compression_ratio }
         } else {
-            corrupt(format!(
-                "it expands to more than the {declared} bytes its header declares"
-            ))
+            corrupt(format!("it expands to more than the {declared} bytes its header declares"))
         });
     }
     if read < declared {
-        return Err(corrupt(format!(
-            "it holds {read} bytes, its header declares {declared}"
-        )));
+        return Err(corrupt(format!("it holds {read} bytes, its header declares {declared}")));
     }
     *budget -= read;
     Ok(out)
@@ -778,10 +649,7 @@ fn has_acroform(pdf: &[u8]) -> bool {
     let Ok(acroform) = catalog.get(b"AcroForm") else {
         return false;
     };
-    matches!(
-        document.dereference(acroform),
-        Ok((_, lopdf::Object::Dictionary(_)))
-    )
+    matches!(document.dereference(acroform), Ok((_, lopdf::Object::Dictionary(_))))
 }
 
 /// Put `pdf` in `cache_dir` as `<sha256>.pdf`. Returns the path, the hex digest, and whether
@@ -794,31 +662,25 @@ pub fn store_in_cache(cache_dir: &Path, pdf: &[u8]) -> Result<(PathBuf, String, 
         Cached::Damaged => {
             // Same name, other bytes: someone or something changed the file. Its name promises
             // this digest, so replace it.
-            crate::output::write_atomic(&path, pdf, true).map_err(|e| FetchError::Cache {
-                reason: one_line(&e.to_string()),
-            })?;
+            crate::output::write_atomic(&path, pdf, true)
+                .map_err(|e| FetchError::Cache { reason: one_line(&e.to_string()) })?;
             return Ok((path, digest, false));
         }
         Cached::Missing => {}
     }
     let created = !cache_dir.exists();
-    fs::create_dir_all(cache_dir).map_err(|e| FetchError::Cache {
-        reason: format!("cannot create {}: {e}", cache_dir.display()),
-    })?;
+    fs::create_dir_all(cache_dir)
+        .map_err(|e| FetchError::Cache { reason: format!("cannot create {}: {e}", cache_dir.display()) })?;
     match crate::output::write_atomic(&path, pdf, false) {
         Ok(()) => Ok((path, digest, false)),
         // Another formtool may have stored the same form meanwhile; if so, that is success.
-        Err(_) if cached_state(&path, &digest, pdf.len() as u64) == Cached::Intact => {
-            Ok((path, digest, true))
-        }
+        Err(_) if cached_state(&path, &digest, pdf.len() as u64) == Cached::Intact => Ok((path, digest, true)),
         Err(e) => {
             if created {
                 // Leave the cache as it was: only removes the directory if it is still empty.
                 let _ = fs::remove_dir(cache_dir);
             }
-            Err(FetchError::Cache {
-                reason: one_line(&e.to_string()),
-            })
+            Err(FetchError::Cache { reason: one_line(&e.to_string()) })
         }
     }
 }
@@ -866,9 +728,8 @@ pub fn run(args: &FetchArgs) -> CommandResult {
     }
     let cache_dir = match &args.cache_dir {
         Some(dir) => dir.clone(),
-        None => default_cache_dir().ok_or_else(|| {
-            Failure::usage("cannot find the user's cache directory; pass --cache-dir DIR")
-        })?,
+        None => default_cache_dir()
+            .ok_or_else(|| Failure::usage("cannot find the user's cache directory; pass --cache-dir DIR"))?,
     };
     let mut options = FetchOptions::new(args.url.clone(), cache_dir);
     options.expected_sha256 = expected_sha256;
@@ -879,9 +740,8 @@ pub fn run(args: &FetchArgs) -> CommandResult {
     let fetched = match fetch(&options) {
         Ok(fetched) => fetched,
         Err(error) => {
-            let message = format!(
-                "fetch {url}: {error}; `formtool fill` does not need it and keeps using the embedded form"
-            );
+            let message =
+                format!("fetch {url}: {error}; `formtool fill` does not need it and keeps using the embedded form");
             // A malformed --url is a wrong invocation, not a "no" from the network.
             return Err(match error {
                 FetchError::InvalidUrl { .. } => Failure::usage(message),
@@ -892,11 +752,7 @@ pub fn run(args: &FetchArgs) -> CommandResult {
 
     // Notes to stderr; a closed stderr is no reason to fail, so write errors are ignored.
     let mut stderr = io::stderr().lock();
-    let note = if fetched.already_cached {
-        "already in the cache, unchanged"
-    } else {
-        "stored in the cache"
-    };
+    let note = if fetched.already_cached { "already in the cache, unchanged" } else { "stored in the cache" };
     let _ = writeln!(stderr, "formtool: {url}: form {:?} {note}", fetched.entry);
     if options.expected_sha256.is_none() {
         let _ = writeln!(
@@ -949,12 +805,7 @@ mod tests {
         ] {
             assert!(check_entry_name(bad).is_err(), "{bad:?}");
         }
-        for good in [
-            &b"form.pdf"[..],
-            b"dir/form.pdf",
-            b"a..b.pdf",
-            b"./form.pdf",
-        ] {
+        for good in [&b"form.pdf"[..], b"dir/form.pdf", b"a..b.pdf", b"./form.pdf"] {
             assert!(check_entry_name(good).is_ok(), "{good:?}");
         }
     }
@@ -977,10 +828,7 @@ mod tests {
 
     #[test]
     fn passwords_are_not_shown() {
-        assert_eq!(
-            display_url("https://user:secret@example.com/a.zip"),
-            "https://user:***@example.com/a.zip"
-        );
+        assert_eq!(display_url("https://user:secret@example.com/a.zip"), "https://user:***@example.com/a.zip");
         assert_eq!(display_url("http://example.com/x"), "http://example.com/x");
     }
 }

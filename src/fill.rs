@@ -61,28 +61,16 @@ pub fn role_values(t: &Transfer) -> Vec<(Role, FieldValue)> {
     if let Some(np) = &t.new_partner {
         partner(Party::NewPartner, np, &mut v);
     }
-    v.push((
-        Role::Organization(Party::Customer),
-        text(&t.customer.organization),
-    ));
-    v.push((
-        Role::MicrosoftId(Party::Customer),
-        text(&t.customer.microsoft_id),
-    ));
+    v.push((Role::Organization(Party::Customer), text(&t.customer.organization)));
+    v.push((Role::MicrosoftId(Party::Customer), text(&t.customer.microsoft_id)));
     if let Some(d) = &t.customer.domain {
         v.push((Role::Domain, text(d)));
     }
     for (i, s) in t.subscriptions.iter().enumerate() {
         v.push((Role::Subscription(i + 1), text(s)));
     }
-    v.push((
-        Role::ResellerRelationship,
-        FieldValue::Checked(t.attestations.reseller_relationship),
-    ));
-    v.push((
-        Role::CustomerAgreement,
-        FieldValue::Checked(t.attestations.customer_agreement),
-    ));
+    v.push((Role::ResellerRelationship, FieldValue::Checked(t.attestations.reseller_relationship)));
+    v.push((Role::CustomerAgreement, FieldValue::Checked(t.attestations.customer_agreement)));
     let signers = [
         (Party::CurrentPartner, &t.signers.current_partner),
         (Party::Customer, &t.signers.customer),
@@ -119,12 +107,8 @@ pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
         if let Some((image, ops)) = code.image(&area) {
             let image_id = form.doc.add_object(image);
             if let Some(resources) = page_resources_mut(&mut form, page_id) {
-                let mut xobjects = resources
-                    .get(b"XObject")
-                    .ok()
-                    .and_then(|x| x.as_dict().ok())
-                    .cloned()
-                    .unwrap_or_default();
+                let mut xobjects =
+                    resources.get(b"XObject").ok().and_then(|x| x.as_dict().ok()).cloned().unwrap_or_default();
                 xobjects.set(crate::code::CODE_IMAGE, image_id);
                 resources.set("XObject", xobjects);
             }
@@ -140,11 +124,9 @@ pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
 
 /// Set one field's value and appearance.
 pub fn set_field(form: &mut BuiltForm, id: ObjectId, value: &FieldValue) {
-    let Ok(rect) = form.doc.get_dictionary(id).map(|d| {
-        d.get(b"Rect")
-            .ok()
-            .and_then(|r| crate::pdf::rect_from(&form.doc, r))
-    }) else {
+    let Ok(rect) =
+        form.doc.get_dictionary(id).map(|d| d.get(b"Rect").ok().and_then(|r| crate::pdf::rect_from(&form.doc, r)))
+    else {
         return;
     };
     match value {
@@ -198,20 +180,12 @@ pub fn text_appearance(text: &str, width: f32, height: f32, font_id: ObjectId) -
 
 /// A page's own resource dictionary (each page of the embedded form has a direct one).
 fn page_resources_mut(form: &mut BuiltForm, page_id: ObjectId) -> Option<&mut Dictionary> {
-    form.doc
-        .get_dictionary_mut(page_id)
-        .ok()?
-        .get_mut(b"Resources")
-        .ok()?
-        .as_dict_mut()
-        .ok()
+    form.doc.get_dictionary_mut(page_id).ok()?.get_mut(b"Resources").ok()?.as_dict_mut().ok()
 }
 
 /// Add a content stream after a page's existing content.
 fn append_page_content(form: &mut BuiltForm, page_id: ObjectId, content: Vec<u8>) {
-    let stream_id = form
-        .doc
-        .add_object(template::compressed_stream(Dictionary::new(), &content));
+    let stream_id = form.doc.add_object(template::compressed_stream(Dictionary::new(), &content));
     if let Ok(page) = form.doc.get_dictionary_mut(page_id) {
         let existing = page.get(b"Contents").ok().cloned();
         let mut list = match existing {
@@ -253,22 +227,13 @@ fn flatten(form: &mut BuiltForm) {
             });
             if let Some(ap) = appearance {
                 let name = format!("Fl{}", xobjects.len() + 1);
-                content.push_str(&format!(
-                    "q 1 0 0 1 {} {} cm /{name} Do Q\n",
-                    num(field.rect.x1),
-                    num(field.rect.y1)
-                ));
+                content.push_str(&format!("q 1 0 0 1 {} {} cm /{name} Do Q\n", num(field.rect.x1), num(field.rect.y1)));
                 xobjects.set(name, ap);
             }
             removed.insert(id);
         }
         if let Some(resources) = page_resources_mut(form, page_id) {
-            let mut all = resources
-                .get(b"XObject")
-                .ok()
-                .and_then(|x| x.as_dict().ok())
-                .cloned()
-                .unwrap_or_default();
+            let mut all = resources.get(b"XObject").ok().and_then(|x| x.as_dict().ok()).cloned().unwrap_or_default();
             all.extend(&xobjects);
             resources.set("XObject", all);
         }
@@ -276,27 +241,18 @@ fn flatten(form: &mut BuiltForm) {
         if let Ok(page) = form.doc.get_dictionary_mut(page_id)
             && let Ok(Object::Array(annots)) = page.get_mut(b"Annots")
         {
-            annots.retain(|a| {
-                a.as_reference()
-                    .map(|r| !removed.contains(&r))
-                    .unwrap_or(true)
-            });
+            annots.retain(|a| a.as_reference().map(|r| !removed.contains(&r)).unwrap_or(true));
         }
     }
     if let Ok(acro) = form.doc.get_dictionary_mut(form.acroform_id)
         && let Ok(Object::Array(fields)) = acro.get_mut(b"Fields")
     {
-        fields.retain(|f| {
-            f.as_reference()
-                .map(|r| !removed.contains(&r))
-                .unwrap_or(true)
-        });
+        fields.retain(|f| f.as_reference().map(|r| !removed.contains(&r)).unwrap_or(true));
     }
     for id in removed {
         form.doc.objects.remove(&id);
     }
-    form.fields
-        .retain(|_, id| form.doc.objects.contains_key(id));
+    form.fields.retain(|_, id| form.doc.objects.contains_key(id));
 }
 
 /// The default file name of a filled form: customer organization and first subscription.
@@ -304,10 +260,7 @@ pub fn default_file_name(t: &Transfer) -> String {
     format!(
         "{}_{}.pdf",
         sanitize_file_stem(&t.customer.organization, 48),
-        t.subscriptions
-            .first()
-            .map(String::as_str)
-            .unwrap_or("form")
+        t.subscriptions.first().map(String::as_str).unwrap_or("form")
     )
 }
 
@@ -337,6 +290,13 @@ pub fn run(args: &FillArgs) -> CommandResult {
         eprintln!("warning: {w}");
     }
     let transfers = loaded.transfers;
+    let foreign = match &args.form {
+        Some(form) => Some(crate::profile::ForeignForm::open(form, args.profile.as_deref(), args.flatten)?),
+        None => None,
+    };
+    if let Some(f) = &foreign {
+        f.check(&transfers)?;
+    }
     let targets: Vec<PathBuf> = match (&args.output, &args.out_dir) {
         (Some(out), None) if transfers.len() == 1 => vec![out.clone()],
         (Some(_), None) => {
@@ -347,13 +307,9 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
         (None, Some(dir)) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Failure::usage(format!("{}: cannot create directory: {e}", dir.display()))
-            })?;
-            batch_file_names(&transfers)
-                .into_iter()
-                .map(|n| dir.join(n))
-                .collect()
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::usage(format!("{}: cannot create directory: {e}", dir.display())))?;
+            batch_file_names(&transfers).into_iter().map(|n| dir.join(n)).collect()
         }
         (None, None) if transfers.len() == 1 => {
             vec![PathBuf::from(default_file_name(&transfers[0]))]
@@ -366,18 +322,12 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
         (Some(_), Some(_)) => {
-            return Err(Failure::usage(
-                "use either -o FILE or --out-dir DIR, not both",
-            ));
+            return Err(Failure::usage("use either -o FILE or --out-dir DIR, not both"));
         }
     };
     // Refuse before writing anything, so a batch is never half written over old files.
     if !args.force {
-        let existing: Vec<&Path> = targets
-            .iter()
-            .filter(|p| p.exists())
-            .map(PathBuf::as_path)
-            .collect();
+        let existing: Vec<&Path> = targets.iter().filter(|p| p.exists()).map(PathBuf::as_path).collect();
         if existing.len() == 1 {
             return Err(Failure::usage(format!(
                 "{}: already exists (use --force to overwrite)",
@@ -385,11 +335,7 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
         if !existing.is_empty() {
-            let list: Vec<String> = existing
-                .iter()
-                .take(5)
-                .map(|p| p.display().to_string())
-                .collect();
+            let list: Vec<String> = existing.iter().take(5).map(|p| p.display().to_string()).collect();
             return Err(Failure::usage(format!(
                 "{} output file(s) already exist ({}{}); use --force to overwrite",
                 existing.len(),
@@ -398,13 +344,17 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
     }
-    let options = FillOptions {
-        flatten: args.flatten,
-    };
+    let options = FillOptions { flatten: args.flatten };
     let results: Vec<Result<(), Failure>> = transfers
         .par_iter()
         .zip(targets.par_iter())
-        .map(|(t, path)| write_atomic(path, &fill_embedded(t, &options), args.force))
+        .map(|(t, path)| {
+            let bytes = match &foreign {
+                Some(f) => f.fill(t).map_err(|why| Failure::no(format!("{}: {why}", path.display())))?,
+                None => fill_embedded(t, &options),
+            };
+            write_atomic(path, &bytes, args.force)
+        })
         .collect();
     let mut failures = Vec::new();
     for (result, path) in results.into_iter().zip(&targets) {
@@ -413,9 +363,5 @@ pub fn run(args: &FillArgs) -> CommandResult {
             Err(e) => failures.push(e.to_string()),
         }
     }
-    if failures.is_empty() {
-        Ok(Outcome::Yes)
-    } else {
-        Err(Failure::no(failures.join("\n")))
-    }
+    if failures.is_empty() { Ok(Outcome::Yes) } else { Err(Failure::no(failures.join("\n"))) }
 }

@@ -54,9 +54,8 @@ pub fn embedded() -> &'static EmbeddedFont {
                 });
             }
         }
-        let advances = (0..face.number_of_glyphs())
-            .map(|g| face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0))
-            .collect();
+        let advances =
+            (0..face.number_of_glyphs()).map(|g| face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0)).collect();
         let bb = face.global_bounding_box();
         EmbeddedFont {
             units_per_em: f32::from(face.units_per_em()),
@@ -93,9 +92,7 @@ impl EmbeddedFont {
             let g = self.glyphs.get(&c).copied().unwrap_or(0);
             units += u32::from(self.advances.get(usize::from(g)).copied().unwrap_or(0));
             for shift in [12, 8, 4, 0] {
-                hex.push(char::from(
-                    b"0123456789ABCDEF"[usize::from((g >> shift) & 0xF)],
-                ));
+                hex.push(char::from(b"0123456789ABCDEF"[usize::from((g >> shift) & 0xF)]));
             }
         }
         hex.push('>');
@@ -131,11 +128,7 @@ impl EmbeddedFont {
             "StemV" => 80,
             "FontFile2" => file_id,
         });
-        let widths: Vec<Object> = self
-            .advances
-            .iter()
-            .map(|a| Object::Integer(self.scaled(*a as i16)))
-            .collect();
+        let widths: Vec<Object> = self.advances.iter().map(|a| Object::Integer(self.scaled(*a as i16))).collect();
         let cid_font_id = doc.add_object(dictionary! {
             "Type" => "Font",
             "Subtype" => "CIDFontType2",
@@ -149,10 +142,8 @@ impl EmbeddedFont {
             "W" => vec![Object::Integer(0), Object::Array(widths)],
             "CIDToGIDMap" => "Identity",
         });
-        let mut to_unicode = Stream::new(
-            dictionary! { "Filter" => "FlateDecode" },
-            deflate(self.to_unicode_cmap().as_bytes()),
-        );
+        let mut to_unicode =
+            Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(self.to_unicode_cmap().as_bytes()));
         to_unicode.allows_compression = false;
         let to_unicode_id = doc.add_object(to_unicode);
         doc.add_object(dictionary! {
@@ -182,11 +173,7 @@ impl EmbeddedFont {
             out.push_str(&format!("{} beginbfchar\n", chunk.len()));
             for (g, c) in chunk {
                 let mut units = [0u16; 2];
-                let hex: String = c
-                    .encode_utf16(&mut units)
-                    .iter()
-                    .map(|u| format!("{u:04X}"))
-                    .collect();
+                let hex: String = c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
                 out.push_str(&format!("<{g:04X}> <{hex}>\n"));
             }
             out.push_str("endbfchar\n");
@@ -208,10 +195,7 @@ mod tests {
     #[test]
     fn covers_latin_greek_and_cyrillic() {
         let f = embedded();
-        assert!(
-            f.unsupported_chars("Åsa Ørsted, Łódź, Müller, Ελληνικά, Кириллица, №")
-                .is_empty()
-        );
+        assert!(f.unsupported_chars("Åsa Ørsted, Łódź, Müller, Ελληνικά, Кириллица, №").is_empty());
         assert_eq!(f.unsupported_chars("a😀b😀"), vec!['😀']);
     }
 

@@ -19,16 +19,8 @@ use crate::input::{self, Transfer};
 /// The guide text for one transfer.
 pub fn guide(t: &Transfer) -> String {
     let cp = &t.current_partner;
-    let np_name = t
-        .new_partner
-        .as_ref()
-        .map(|p| p.organization.as_str())
-        .unwrap_or("the new partner");
-    let tenant = t
-        .customer
-        .domain
-        .clone()
-        .unwrap_or_else(|| t.customer.microsoft_id.clone());
+    let np_name = t.new_partner.as_ref().map(|p| p.organization.as_str()).unwrap_or("the new partner");
+    let tenant = t.customer.domain.clone().unwrap_or_else(|| t.customer.microsoft_id.clone());
     let subs = t.subscriptions.join(", ");
     let mut s = String::new();
     let _ = writeln!(
@@ -80,18 +72,9 @@ pub fn guide(t: &Transfer) -> String {
             );
         }
     }
-    let _ = writeln!(
-        s,
-        "   the customer signs in the Customer box and the new partner in the New partner box."
-    );
-    let _ = writeln!(
-        s,
-        "   The new partner must already have a reseller relationship with the customer, and the"
-    );
-    let _ = writeln!(
-        s,
-        "   customer must have accepted the customer agreement: tick both boxes only if true.\n"
-    );
+    let _ = writeln!(s, "   the customer signs in the Customer box and the new partner in the New partner box.");
+    let _ = writeln!(s, "   The new partner must already have a reseller relationship with the customer, and the");
+    let _ = writeln!(s, "   customer must have accepted the customer agreement: tick both boxes only if true.\n");
     let np_admin = t
         .new_partner
         .as_ref()
@@ -102,22 +85,11 @@ pub fn guide(t: &Transfer) -> String {
         "5. {} checks that the form carries both partner admins — Microsoft support calls both:",
         cp.organization
     );
-    let _ = writeln!(
-        s,
-        "     current partner admin: {} <{}>, {}",
-        cp.admin.name, cp.admin.email, cp.admin.phone
-    );
+    let _ = writeln!(s, "     current partner admin: {} <{}>, {}", cp.admin.name, cp.admin.email, cp.admin.phone);
     let _ = writeln!(s, "     new partner admin:     {np_admin}");
-    let _ = writeln!(
-        s,
-        "   and all three signatures (formtool verify), then uploads it to the support request."
-    );
+    let _ = writeln!(s, "   and all three signatures (formtool verify), then uploads it to the support request.");
     let _ = writeln!(s, "   Support answers within 8 business hours.\n");
-    let _ = writeln!(
-        s,
-        "6. {np_name} signs in to the customer's tenant and removes {}'s access.",
-        cp.organization
-    );
+    let _ = writeln!(s, "6. {np_name} signs in to the customer's tenant and removes {}'s access.", cp.organization);
     let _ = writeln!(s, "   With the Az module:");
     let _ = writeln!(s, "     Connect-AzAccount -Tenant {tenant}");
     for sub in &t.subscriptions {
@@ -128,17 +100,11 @@ pub fn guide(t: &Transfer) -> String {
             "     Remove-AzRoleAssignment -ObjectId <stale-object-id> -RoleDefinitionName <role> -Scope /subscriptions/{sub}"
         );
     }
-    let _ = writeln!(
-        s,
-        "   With the legacy AzureRM module named by the official procedure:"
-    );
+    let _ = writeln!(s, "   With the legacy AzureRM module named by the official procedure:");
     let _ = writeln!(s, "     Login-AzureRMAccount -TenantId {tenant}");
     for sub in &t.subscriptions {
         let _ = writeln!(s, "     Select-AzureRmSubscription -SubscriptionId {sub}");
-        let _ = writeln!(
-            s,
-            "     Get-AzureRmRoleAssignment -Scope /subscriptions/{sub}"
-        );
+        let _ = writeln!(s, "     Get-AzureRmRoleAssignment -Scope /subscriptions/{sub}");
         let _ = writeln!(
             s,
             "     Remove-AzureRmRoleAssignment -ObjectId <stale-object-id> -RoleDefinitionName <role> -Scope /subscriptions/{sub}"

@@ -134,11 +134,7 @@ impl std::error::Error for InputError {}
 impl From<InputError> for crate::error::Failure {
     fn from(e: InputError) -> Self {
         let n = e.problems.len();
-        let head = if n == 1 {
-            "1 problem in the input".to_string()
-        } else {
-            format!("{n} problems in the input")
-        };
+        let head = if n == 1 { "1 problem in the input".to_string() } else { format!("{n} problems in the input") };
         crate::error::Failure::usage(format!("{head}:\n  {}", e.problems.join("\n  ")))
     }
 }
@@ -155,66 +151,40 @@ pub fn load(path: &Path, strict: bool) -> Result<Loaded, InputError> {
     })?;
     let mut text = String::new();
     let read = if path.as_os_str() == "-" {
-        std::io::stdin()
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_string(&mut text)
+        std::io::stdin().take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)
     } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text))
     };
     read.map_err(|e| one(format!("{source}: cannot read: {e}")))?;
     if text.len() as u64 > MAX_INPUT_BYTES {
-        return Err(one(format!(
-            "{source}: larger than {} MB",
-            MAX_INPUT_BYTES / (1024 * 1024)
-        )));
+        return Err(one(format!("{source}: larger than {} MB", MAX_INPUT_BYTES / (1024 * 1024))));
     }
     parse_str(&text, format, &source, strict)
 }
 
 /// Parse and validate transfers from text.
-pub fn parse_str(
-    text: &str,
-    format: Format,
-    source: &str,
-    strict: bool,
-) -> Result<Loaded, InputError> {
+pub fn parse_str(text: &str, format: Format, source: &str, strict: bool) -> Result<Loaded, InputError> {
     let entries = match format {
         Format::Json => json_entries(text, source)?,
         Format::Toml => toml_entries(text, source)?,
         Format::Csv => csv_entries(text, source)?,
     };
     if entries.is_empty() {
-        return Err(InputError {
-            problems: vec![format!("{source}: no transfers found")],
-        });
+        return Err(InputError { problems: vec![format!("{source}: no transfers found")] });
     }
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut transfers = Vec::new();
     for (place, value) in entries {
-        let at = if place.is_empty() {
-            format!("{source}: ")
-        } else {
-            format!("{source}: {place}: ")
-        };
+        let at = if place.is_empty() { format!("{source}: ") } else { format!("{source}: {place}: ") };
         match serde_path_to_error::deserialize::<_, RawTransfer>(value) {
             Err(e) => {
                 let path = e.path().to_string();
-                let path = if path == "." {
-                    String::new()
-                } else {
-                    format!("{path}: ")
-                };
+                let path = if path == "." { String::new() } else { format!("{path}: ") };
                 problems.push(format!("{at}{path}{}", e.into_inner()));
             }
             Ok(raw) => {
-                let mut v = Validator {
-                    at: &at,
-                    problems: Vec::new(),
-                    warnings: Vec::new(),
-                    strict,
-                };
+                let mut v = Validator { at: &at, problems: Vec::new(), warnings: Vec::new(), strict };
                 let t = v.transfer(raw);
                 problems.extend(v.problems);
                 warnings.extend(v.warnings);
@@ -224,14 +194,7 @@ pub fn parse_str(
             }
         }
     }
-    if problems.is_empty() {
-        Ok(Loaded {
-            transfers,
-            warnings,
-        })
-    } else {
-        Err(InputError { problems })
-    }
+    if problems.is_empty() { Ok(Loaded { transfers, warnings }) } else { Err(InputError { problems }) }
 }
 
 // ---- Raw shapes, as the user wrote them --------------------------------------------------
@@ -300,18 +263,10 @@ type Entries = Vec<(String, Value)>;
 
 fn json_entries(text: &str, source: &str) -> Result<Entries, InputError> {
     let value: Value = serde_json::from_str(text).map_err(|e| InputError {
-        problems: vec![format!(
-            "{source}: line {}, column {}: invalid JSON: {e}",
-            e.line(),
-            e.column()
-        )],
+        problems: vec![format!("{source}: line {}, column {}: invalid JSON: {e}", e.line(), e.column())],
     })?;
     Ok(match value {
-        Value::Array(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (format!("[{}]", i + 1), v))
-            .collect(),
+        Value::Array(items) => items.into_iter().enumerate().map(|(i, v)| (format!("[{}]", i + 1), v)).collect(),
         other => vec![(String::new(), other)],
     })
 }
@@ -325,13 +280,10 @@ fn toml_entries(text: &str, source: &str) -> Result<Entries, InputError> {
                 format!("line {line}: ")
             })
             .unwrap_or_default();
-        InputError {
-            problems: vec![format!("{source}: {place}invalid TOML: {}", e.message())],
-        }
+        InputError { problems: vec![format!("{source}: {place}invalid TOML: {}", e.message())] }
     })?;
-    let value = serde_json::to_value(&table).map_err(|e| InputError {
-        problems: vec![format!("{source}: cannot read TOML: {e}")],
-    })?;
+    let value = serde_json::to_value(&table)
+        .map_err(|e| InputError { problems: vec![format!("{source}: cannot read TOML: {e}")] })?;
     match value {
         Value::Object(mut map) if map.contains_key("transfer") => {
             let many = map.remove("transfer");
@@ -344,14 +296,10 @@ fn toml_entries(text: &str, source: &str) -> Result<Entries, InputError> {
                 });
             }
             match many {
-                Some(Value::Array(items)) => Ok(items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| (format!("transfer[{}]", i + 1), v))
-                    .collect()),
-                _ => Err(InputError {
-                    problems: vec![format!("{source}: `transfer` must be [[transfer]] tables")],
-                }),
+                Some(Value::Array(items)) => {
+                    Ok(items.into_iter().enumerate().map(|(i, v)| (format!("transfer[{}]", i + 1), v)).collect())
+                }
+                _ => Err(InputError { problems: vec![format!("{source}: `transfer` must be [[transfer]] tables")] }),
             }
         }
         other => Ok(vec![(String::new(), other)]),
@@ -359,15 +307,10 @@ fn toml_entries(text: &str, source: &str) -> Result<Entries, InputError> {
 }
 
 fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| InputError {
-            problems: vec![format!("{source}: cannot read the CSV header: {e}")],
-        })?
+        .map_err(|e| InputError { problems: vec![format!("{source}: cannot read the CSV header: {e}")] })?
         .clone();
     let mut entries = Vec::new();
     let mut problems = Vec::new();
@@ -386,8 +329,7 @@ fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
             if cell.is_empty() {
                 continue;
             }
-            let value =
-                csv_cell_value(key, cell).map_err(|m| format!("{source}: row {row}: {key}: {m}"));
+            let value = csv_cell_value(key, cell).map_err(|m| format!("{source}: row {row}: {key}: {m}"));
             match value {
                 Ok(v) => {
                     if let Err(m) = insert_path(&mut root, key, v) {
@@ -399,21 +341,13 @@ fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
         }
         entries.push((format!("row {row}"), Value::Object(root)));
     }
-    if problems.is_empty() {
-        Ok(entries)
-    } else {
-        Err(InputError { problems })
-    }
+    if problems.is_empty() { Ok(entries) } else { Err(InputError { problems }) }
 }
 
 fn csv_cell_value(key: &str, cell: &str) -> Result<Value, String> {
     if key == "subscriptions" {
         return Ok(Value::Array(
-            cell.split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| Value::String(s.to_string()))
-                .collect(),
+            cell.split(';').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).collect(),
         ));
     }
     if key.starts_with("attestations.") {
@@ -430,12 +364,8 @@ fn insert_path(root: &mut Map<String, Value>, dotted: &str, value: Value) -> Res
     let parts: Vec<&str> = dotted.split('.').collect();
     let mut node = root;
     for part in &parts[..parts.len() - 1] {
-        let entry = node
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        node = entry
-            .as_object_mut()
-            .ok_or_else(|| format!("column conflicts with column {part}"))?;
+        let entry = node.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        node = entry.as_object_mut().ok_or_else(|| format!("column conflicts with column {part}"))?;
     }
     node.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
@@ -457,13 +387,9 @@ impl Validator<'_> {
 
     fn missing_section(&mut self, key: &str, consequence: &str) {
         if self.strict {
-            self.problem(
-                key,
-                format!("missing (required with --strict); {consequence}"),
-            );
+            self.problem(key, format!("missing (required with --strict); {consequence}"));
         } else {
-            self.warnings
-                .push(format!("{}{key}: missing; {consequence}", self.at));
+            self.warnings.push(format!("{}{key}: missing; {consequence}", self.at));
         }
     }
 
@@ -486,10 +412,7 @@ impl Validator<'_> {
         let new_partner = match raw.new_partner {
             Some(p) => self.partner("new_partner", p),
             None => {
-                self.missing_section(
-                    "new_partner",
-                    "its fields stay blank for the new partner to complete",
-                );
+                self.missing_section("new_partner", "its fields stay blank for the new partner to complete");
                 None
             }
         };
@@ -498,7 +421,10 @@ impl Validator<'_> {
         {
             self.problem(
                 "new_partner.admin.email",
-                format!("{:?} is also the current partner admin's email; the two admins must be different people", np.admin.email),
+                format!(
+                    "{:?} is also the current partner admin's email; the two admins must be different people",
+                    np.admin.email
+                ),
             );
         }
         let attestations = match raw.attestations {
@@ -581,14 +507,8 @@ impl Validator<'_> {
         if missing.is_empty() {
             return true;
         }
-        let list: Vec<String> = missing
-            .iter()
-            .map(|c| format!("{c:?} (U+{:04X})", *c as u32))
-            .collect();
-        self.problem(
-            key,
-            format!("the form's font cannot print {}", list.join(", ")),
-        );
+        let list: Vec<String> = missing.iter().map(|c| format!("{c:?} (U+{:04X})", *c as u32)).collect();
+        self.problem(key, format!("the form's font cannot print {}", list.join(", ")));
         false
     }
 
@@ -612,19 +532,11 @@ impl Validator<'_> {
         let admin = match raw.admin {
             Some(a) => self.admin(&format!("{key}.admin"), a),
             None => {
-                self.problem(
-                    &format!("{key}.admin"),
-                    "missing (name, email and phone of the partner admin)",
-                );
+                self.problem(&format!("{key}.admin"), "missing (name, email and phone of the partner admin)");
                 None
             }
         };
-        Some(Partner {
-            organization: organization?,
-            microsoft_id: microsoft_id?,
-            address: address?,
-            admin: admin?,
-        })
+        Some(Partner { organization: organization?, microsoft_id: microsoft_id?, address: address?, admin: admin? })
     }
 
     fn admin(&mut self, key: &str, raw: RawAdmin) -> Option<Admin> {
@@ -649,45 +561,27 @@ impl Validator<'_> {
                 None
             }
         });
-        Some(Admin {
-            name: name?,
-            email: email?,
-            phone: phone?,
-        })
+        Some(Admin { name: name?, email: email?, phone: phone? })
     }
 
     fn customer(&mut self, raw: RawCustomer) -> Option<Customer> {
         let organization = self.text("customer.organization", raw.organization);
         let microsoft_id = self.guid("customer.microsoft_id", raw.microsoft_id);
-        let domain = match raw
-            .domain
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty())
-        {
+        let domain = match raw.domain.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()) {
             Some(d) if is_domain(&d) => Some(d),
             Some(d) => {
-                self.problem(
-                    "customer.domain",
-                    format!("{d:?} is not a domain name (e.g. fabrikam.onmicrosoft.com)"),
-                );
+                self.problem("customer.domain", format!("{d:?} is not a domain name (e.g. fabrikam.onmicrosoft.com)"));
                 None
             }
             None => None,
         };
-        Some(Customer {
-            organization: organization?,
-            microsoft_id: microsoft_id?,
-            domain,
-        })
+        Some(Customer { organization: organization?, microsoft_id: microsoft_id?, domain })
     }
 
     fn signer(&mut self, key: &str, raw: Option<RawSigner>) -> Option<Signer> {
         let raw = raw?;
         let name = self.text(&format!("{key}.name"), raw.name)?;
-        let title = raw
-            .title
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty());
+        let title = raw.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
         if let Some(t) = &title
             && !self.printable(&format!("{key}.title"), t)
         {
@@ -700,17 +594,12 @@ impl Validator<'_> {
 /// A GUID in any case, with or without braces, written back lower-case and hyphenated.
 pub fn normalize_guid(text: &str) -> Option<String> {
     let t = text.trim();
-    let inner = t
-        .strip_prefix('{')
-        .and_then(|s| s.strip_suffix('}'))
-        .unwrap_or(t);
+    let inner = t.strip_prefix('{').and_then(|s| s.strip_suffix('}')).unwrap_or(t);
     // Only the hyphenated 8-4-4-4-12 form: a bare 32-digit string is too easy to mistype.
     if inner.len() != 36 {
         return None;
     }
-    uuid::Uuid::try_parse(inner)
-        .ok()
-        .map(|u| u.hyphenated().to_string())
+    uuid::Uuid::try_parse(inner).ok().map(|u| u.hyphenated().to_string())
 }
 
 /// `local@domain.tld`: one `@`, no spaces, a dotted domain whose last label is letters.
@@ -735,18 +624,13 @@ pub fn is_domain(text: &str) -> bool {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
+        && labels.last().is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// Why a phone number is not acceptable, or `None` when it is: at least 7 digits, and only
 /// digits, spaces and `+ - ( ) . /`.
 pub fn phone_problem(text: &str) -> Option<&'static str> {
-    if text
-        .chars()
-        .any(|c| !(c.is_ascii_digit() || " +-().//".contains(c)))
-    {
+    if text.chars().any(|c| !(c.is_ascii_digit() || " +-().//".contains(c))) {
         return Some("is not a phone number (only digits, spaces and + - ( ) . / allowed)");
     }
     if text.chars().filter(char::is_ascii_digit).count() < 7 {

@@ -37,29 +37,18 @@ pub const MAX_PDF_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Open a PDF from disk with a clear error naming the file and the reason.
 pub fn open_pdf(path: &Path) -> Result<(Vec<u8>, Document), Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    let meta = std::fs::metadata(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
     if meta.len() > MAX_PDF_BYTES {
-        return Err(Failure::usage(format!(
-            "{}: larger than {} MB",
-            path.display(),
-            MAX_PDF_BYTES >> 20
-        )));
+        return Err(Failure::usage(format!("{}: larger than {} MB", path.display(), MAX_PDF_BYTES >> 20)));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
-    let doc =
-        load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    let doc = load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
     Ok((bytes, doc))
 }
 
 /// Parse PDF bytes, with the reason in words when that fails.
 pub fn load_pdf(bytes: &[u8]) -> Result<Document, String> {
-    if !bytes.starts_with(b"%PDF-")
-        && !bytes[..bytes.len().min(1024)]
-            .windows(5)
-            .any(|w| w == b"%PDF-")
-    {
+    if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
         return Err("not a PDF file (no %PDF- header)".to_string());
     }
     let doc = Document::load_mem(bytes).map_err(|e| format!("not a readable PDF: {e}"))?;
@@ -76,16 +65,16 @@ pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<FieldReport>, String> {
 }
 
 pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
+    // A foreign form's fields get the role the profile proposal gives them.
+    let proposed = crate::profile::field_roles(doc);
     form_fields(doc)
         .into_iter()
         .map(|f| {
             let widget = f.first_widget();
             FieldReport {
-                role: Role::from_field_name(&f.name).map(|r| r.key()),
+                role: Role::from_field_name(&f.name).map(|r| r.key()).or_else(|| proposed.get(&f.name).cloned()),
                 page: widget.and_then(|w| w.page),
-                rect: widget
-                    .and_then(|w| w.rect)
-                    .map(|r| [r.x1, r.y1, r.x2, r.y2]),
+                rect: widget.and_then(|w| w.rect).map(|r| [r.x1, r.y1, r.x2, r.y2]),
                 field_type: f.field_type,
                 value: f.value,
                 name: f.name,
@@ -98,16 +87,17 @@ pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
 pub fn run(args: &InspectArgs) -> CommandResult {
     let (_, doc) = open_pdf(&args.form)?;
     let fields = inspect_document(&doc);
+    let complete = match &args.profile_out {
+        Some(out) => crate::profile::write_proposal(&doc, &args.form, out, args.force)?,
+        None => true,
+    };
     if args.json {
         let json = serde_json::to_string_pretty(&fields).map_err(|e| Failure::no(e.to_string()))?;
         println!("{json}");
     } else if fields.is_empty() {
         println!("{}: no form fields", args.form.display());
     } else {
-        println!(
-            "{:<34} {:<4} {:>4}  {:<27} {:<36} VALUE",
-            "NAME", "TYPE", "PAGE", "RECT", "ROLE"
-        );
+        println!("{:<34} {:<4} {:>4}  {:<27} {:<36} VALUE", "NAME", "TYPE", "PAGE", "RECT", "ROLE");
         for f in &fields {
             let rect = f
                 .rect
@@ -124,5 +114,5 @@ pub fn run(args: &InspectArgs) -> CommandResult {
             );
         }
     }
-    Ok(Outcome::Yes)
+    Ok(if complete { Outcome::Yes } else { Outcome::No })
 }

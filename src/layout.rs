@@ -53,12 +53,7 @@ impl Rect {
     }
     /// The rectangle with its corners in order, whatever order they were given in.
     pub fn normalized(&self) -> Rect {
-        Rect::new(
-            self.x1.min(self.x2),
-            self.y1.min(self.y2),
-            self.x1.max(self.x2),
-            self.y1.max(self.y2),
-        )
+        Rect::new(self.x1.min(self.x2), self.y1.min(self.y2), self.x1.max(self.x2), self.y1.max(self.y2))
     }
     pub fn intersects(&self, other: &Rect) -> bool {
         self.x1 < other.x2 && other.x1 < self.x2 && self.y1 < other.y2 && other.y1 < self.y2
@@ -208,9 +203,7 @@ impl Role {
         if let Some(n) = name.strip_prefix("Subscription_") {
             return n.parse().ok().filter(|n| *n >= 1).map(Role::Subscription);
         }
-        Role::all_fixed()
-            .into_iter()
-            .find(|r| r.field_name() == name)
+        Role::all_fixed().into_iter().find(|r| r.field_name() == name)
     }
 
     pub fn kind(&self) -> FieldKind {
@@ -289,11 +282,7 @@ impl PageSpec {
 /// Lower-left corners of the four solid registration marks, the same on every page:
 /// bottom-left, bottom-right, top-left, top-right.
 pub fn registration_marks() -> [(f32, f32); 4] {
-    let (lo, hi_x, hi_y) = (
-        28.0,
-        PAGE_WIDTH - 28.0 - MARK_SIZE,
-        PAGE_HEIGHT - 28.0 - MARK_SIZE,
-    );
+    let (lo, hi_x, hi_y) = (28.0, PAGE_WIDTH - 28.0 - MARK_SIZE, PAGE_HEIGHT - 28.0 - MARK_SIZE);
     [(lo, lo), (hi_x, lo), (lo, hi_y), (hi_x, hi_y)]
 }
 
@@ -321,35 +310,14 @@ impl PageBuilder {
             code_box: Rect::new(0.0, 0.0, 0.0, 0.0),
         };
         let top = 740.0;
-        page.labels.push(Label {
-            x: LEFT,
-            y: top - 15.0,
-            size: 14.0,
-            bold: true,
-            text: title.to_string(),
-        });
-        page.labels.push(Label {
-            x: LEFT,
-            y: top - 30.0,
-            size: 7.5,
-            bold: false,
-            text: subtitle.to_string(),
-        });
-        PageBuilder {
-            page,
-            y: top - 38.0,
-        }
+        page.labels.push(Label { x: LEFT, y: top - 15.0, size: 14.0, bold: true, text: title.to_string() });
+        page.labels.push(Label { x: LEFT, y: top - 30.0, size: 7.5, bold: false, text: subtitle.to_string() });
+        PageBuilder { page, y: top - 38.0 }
     }
 
     fn heading(&mut self, text: &str) {
         let baseline = self.y - 11.0;
-        self.page.labels.push(Label {
-            x: LEFT,
-            y: baseline,
-            size: 9.5,
-            bold: true,
-            text: text.to_string(),
-        });
+        self.page.labels.push(Label { x: LEFT, y: baseline, size: 9.5, bold: true, text: text.to_string() });
         self.page.rules.push((LEFT, RIGHT, baseline - 3.0));
         self.y -= HEADING;
     }
@@ -357,18 +325,8 @@ impl PageBuilder {
     /// A row of text fields with their labels above them: `(role, label, x1, x2)`.
     fn text_row(&mut self, cells: &[(Role, &str, f32, f32)]) {
         for (role, label, x1, x2) in cells {
-            self.page.labels.push(Label {
-                x: *x1,
-                y: self.y - 7.0,
-                size: 6.5,
-                bold: false,
-                text: label.to_string(),
-            });
-            self.add_field(
-                *role,
-                label,
-                Rect::new(*x1, self.y - 9.0 - FIELD_HEIGHT, *x2, self.y - 9.0),
-            );
+            self.page.labels.push(Label { x: *x1, y: self.y - 7.0, size: 6.5, bold: false, text: label.to_string() });
+            self.add_field(*role, label, Rect::new(*x1, self.y - 9.0 - FIELD_HEIGHT, *x2, self.y - 9.0));
         }
         self.y -= ROW;
     }
@@ -387,12 +345,7 @@ impl PageBuilder {
         let (p, n) = (party, party.title());
         self.text_row(&[
             (Role::Organization(p), "Organization name", LEFT, 372.0),
-            (
-                Role::MicrosoftId(p),
-                "Microsoft ID (Partner Center)",
-                380.0,
-                RIGHT,
-            ),
+            (Role::MicrosoftId(p), "Microsoft ID (Partner Center)", 380.0, RIGHT),
         ]);
         self.text_row(&[(Role::Address(p), "Address", LEFT, RIGHT)]);
         let admin = format!("{n} admin: name");
@@ -411,13 +364,7 @@ impl PageBuilder {
             let n = first + i;
             let x = LEFT + col as f32 * 218.0;
             let y_top = top - row as f32 * SUB_ROW;
-            self.page.labels.push(Label {
-                x,
-                y: y_top - 12.0,
-                size: 7.0,
-                bold: false,
-                text: format!("{n}."),
-            });
+            self.page.labels.push(Label { x, y: y_top - 12.0, size: 7.0, bold: false, text: format!("{n}.") });
             self.add_field(
                 Role::Subscription(n),
                 &format!("Subscription {n}"),
@@ -429,11 +376,7 @@ impl PageBuilder {
 
     fn checkbox_line(&mut self, role: Role, text: &str) {
         let y_top = self.y;
-        self.add_field(
-            role,
-            text,
-            Rect::new(LEFT + 2.0, y_top - 13.0, LEFT + 13.0, y_top - 2.0),
-        );
+        self.add_field(role, text, Rect::new(LEFT + 2.0, y_top - 13.0, LEFT + 13.0, y_top - 2.0));
         self.page.labels.push(Label {
             x: LEFT + 20.0,
             y: y_top - 10.5,
@@ -473,11 +416,7 @@ impl PageBuilder {
                 bold: false,
                 text: label.to_string(),
             });
-            self.add_field(
-                role,
-                label,
-                Rect::new(340.0, row_top - 16.0, RIGHT, row_top - 1.0),
-            );
+            self.add_field(role, label, Rect::new(340.0, row_top - 16.0, RIGHT, row_top - 1.0));
         }
         self.y = box_top - 56.0 - 6.0;
     }
@@ -488,22 +427,10 @@ impl PageBuilder {
 
     fn finish(mut self, total_pages: Option<usize>) -> PageSpec {
         let footer = match total_pages {
-            Some(n) => format!(
-                "formtool transfer form v{FORM_VERSION} · page {} of {n}",
-                self.page.number
-            ),
-            None => format!(
-                "formtool transfer form v{FORM_VERSION} · page {}",
-                self.page.number
-            ),
+            Some(n) => format!("formtool transfer form v{FORM_VERSION} · page {} of {n}", self.page.number),
+            None => format!("formtool transfer form v{FORM_VERSION} · page {}", self.page.number),
         };
-        self.page.labels.push(Label {
-            x: LEFT + 20.0,
-            y: 32.0,
-            size: 6.5,
-            bold: false,
-            text: footer,
-        });
+        self.page.labels.push(Label { x: LEFT + 20.0, y: 32.0, size: 6.5, bold: false, text: footer });
         self.page
     }
 }
@@ -526,18 +453,8 @@ pub fn first_page_of(total_pages: Option<usize>) -> PageSpec {
     b.gap();
     b.heading("2. Customer");
     b.text_row(&[
-        (
-            Role::Organization(Party::Customer),
-            "Organization name",
-            LEFT,
-            220.0,
-        ),
-        (
-            Role::MicrosoftId(Party::Customer),
-            "Customer Microsoft ID (tenant)",
-            228.0,
-            420.0,
-        ),
+        (Role::Organization(Party::Customer), "Organization name", LEFT, 220.0),
+        (Role::MicrosoftId(Party::Customer), "Customer Microsoft ID (tenant)", 228.0, 420.0),
         (Role::Domain, "Domain", 428.0, RIGHT),
     ]);
     b.gap();
@@ -551,14 +468,8 @@ pub fn first_page_of(total_pages: Option<usize>) -> PageSpec {
     b.party_rows(Party::NewPartner);
     b.gap();
     b.heading("5. Attestations (tick only if true)");
-    b.checkbox_line(
-        Role::ResellerRelationship,
-        "The new partner has a reseller relationship with the customer.",
-    );
-    b.checkbox_line(
-        Role::CustomerAgreement,
-        "The customer has accepted the Microsoft Customer Agreement.",
-    );
+    b.checkbox_line(Role::ResellerRelationship, "The new partner has a reseller relationship with the customer.");
+    b.checkbox_line(Role::CustomerAgreement, "The customer has accepted the Microsoft Customer Agreement.");
     b.gap();
     b.heading("6. Signatures");
     for party in Party::ALL {
@@ -568,12 +479,7 @@ pub fn first_page_of(total_pages: Option<usize>) -> PageSpec {
 }
 
 /// A continuation page carrying subscriptions `first ..= first + count - 1`.
-pub fn continuation_page(
-    number: usize,
-    first: usize,
-    count: usize,
-    total_pages: usize,
-) -> PageSpec {
+pub fn continuation_page(number: usize, first: usize, count: usize, total_pages: usize) -> PageSpec {
     let count = count.min(SUBSCRIPTIONS_PER_CONTINUATION_PAGE);
     let mut b = PageBuilder::new(
         number,
@@ -613,32 +519,17 @@ mod tests {
         let mut expected: Vec<String> = Role::all_fixed().iter().map(|r| r.field_name()).collect();
         expected.extend((1..=10).map(|n| format!("Subscription_{n}")));
         expected.sort();
-        assert_eq!(
-            names,
-            expected.iter().map(String::as_str).collect::<Vec<_>>()
-        );
+        assert_eq!(names, expected.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
     #[test]
     fn nothing_overlaps_and_everything_is_printable_on_a4() {
         for page in pages_for(75) {
-            let rects: Vec<Rect> = page
-                .fields
-                .iter()
-                .map(|f| f.rect)
-                .chain(std::iter::once(page.code_box))
-                .collect();
+            let rects: Vec<Rect> = page.fields.iter().map(|f| f.rect).chain(std::iter::once(page.code_box)).collect();
             for (i, a) in rects.iter().enumerate() {
-                assert!(
-                    a.x1 >= 36.0 && a.x2 <= 576.0 && a.y1 >= 48.0 && a.y2 <= 745.0,
-                    "{a:?}"
-                );
+                assert!(a.x1 >= 36.0 && a.x2 <= 576.0 && a.y1 >= 48.0 && a.y2 <= 745.0, "{a:?}");
                 for b in &rects[i + 1..] {
-                    assert!(
-                        !a.intersects(b),
-                        "{a:?} overlaps {b:?} on page {}",
-                        page.number
-                    );
+                    assert!(!a.intersects(b), "{a:?} overlaps {b:?} on page {}", page.number);
                 }
             }
         }
@@ -666,10 +557,7 @@ mod tests {
 
     #[test]
     fn role_keys_round_trip() {
-        for role in Role::all_fixed()
-            .into_iter()
-            .chain([Role::Subscription(12)])
-        {
+        for role in Role::all_fixed().into_iter().chain([Role::Subscription(12)]) {
             assert_eq!(Role::from_key(&role.key()), Some(role));
             assert_eq!(Role::from_field_name(&role.field_name()), Some(role));
         }

@@ -11,6 +11,7 @@
 //! - [`fill`]: values into fields, with appearance streams and the page code;
 //! - [`inspect`]: what fields a PDF has and which role each plays;
 //! - [`fetch`]: the official form archive, downloaded and unzipped safely;
+//! - [`profile`]: foreign forms: which field carries each role, proposed and filled;
 //! - [`guide`]: the six steps of the transfer for one transfer;
 //! - [`output`]: atomic writes that never overwrite without `--force`.
 
@@ -24,6 +25,8 @@ pub mod guide;
 pub mod input;
 pub mod inspect;
 pub mod layout;
+pub mod marks;
 pub mod output;
 pub mod pdf;
+pub mod profile;
 pub mod template;

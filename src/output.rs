@@ -24,28 +24,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(Failure::usage(format!(
-            "{}: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        )));
+        return Err(Failure::usage(format!("{}: the directory {} does not exist", path.display(), dir.display())));
     }
     if !force && path.exists() {
-        return Err(Failure::usage(format!(
-            "{}: already exists (use --force to overwrite)",
-            path.display()
-        )));
+        return Err(Failure::usage(format!("{}: already exists (use --force to overwrite)", path.display())));
     }
     let mut tmp = tempfile::Builder::new()
         .prefix(".formtool-")
         .suffix(".tmp")
         .tempfile_in(&dir)
-        .map_err(|e| {
-            Failure::no(format!(
-                "{}: cannot create a temporary file: {e}",
-                dir.display()
-            ))
-        })?;
+        .map_err(|e| Failure::no(format!("{}: cannot create a temporary file: {e}", dir.display())))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Failure::no(format!("{}: cannot write: {e}", path.display())))?;
@@ -57,10 +45,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
     };
     result.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::usage(format!(
-                "{}: already exists (use --force to overwrite)",
-                path.display()
-            ))
+            Failure::usage(format!("{}: already exists (use --force to overwrite)", path.display()))
         } else {
             Failure::no(format!("{}: cannot write: {}", path.display(), e.error))
         }
@@ -72,28 +57,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
 pub fn sanitize_file_stem(text: &str, max: usize) -> String {
     let mut out = String::new();
     for c in text.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-            Some(c)
-        } else {
-            None
-        };
+        let c = if c.is_ascii_alphanumeric() || c == '_' || c == '.' { Some(c) } else { None };
         match c {
             Some(c) => out.push(c),
             None if !out.ends_with('-') && !out.is_empty() => out.push('-'),
             None => {}
         }
     }
-    let trimmed: String = out
-        .trim_matches(|c| c == '-' || c == '.')
-        .chars()
-        .take(max)
-        .collect();
+    let trimmed: String = out.trim_matches(|c| c == '-' || c == '.').chars().take(max).collect();
     let trimmed = trimmed.trim_end_matches(['-', '.']).to_string();
-    if trimmed.is_empty() {
-        "form".to_string()
-    } else {
-        trimmed
-    }
+    if trimmed.is_empty() { "form".to_string() } else { trimmed }
 }
 
 #[cfg(test)]
@@ -102,10 +75,7 @@ mod tests {
 
     #[test]
     fn sanitize_keeps_safe_characters_and_collapses_the_rest() {
-        assert_eq!(
-            sanitize_file_stem("Fabrikam Ltd / Düsseldorf", 64),
-            "Fabrikam-Ltd-D-sseldorf"
-        );
+        assert_eq!(sanitize_file_stem("Fabrikam Ltd / Düsseldorf", 64), "Fabrikam-Ltd-D-sseldorf");
         assert_eq!(sanitize_file_stem("../../etc/passwd", 64), "etc-passwd");
         assert_eq!(sanitize_file_stem("Ωμέγα", 64), "form");
         assert_eq!(sanitize_file_stem("abcdef", 3), "abc");

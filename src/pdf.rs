@@ -52,9 +52,7 @@ pub fn literal(text: &str) -> String {
             '·' => out.push_str("\\267"),
             '–' => out.push_str("\\226"),
             c if (' '..='~').contains(&c) => out.push(c),
-            c if (c as u32) >= 0xA0 && (c as u32) <= 0xFF => {
-                out.push_str(&format!("\\{:03o}", c as u32))
-            }
+            c if (c as u32) >= 0xA0 && (c as u32) <= 0xFF => out.push_str(&format!("\\{:03o}", c as u32)),
             _ => out.push('?'),
         }
     }
@@ -79,10 +77,7 @@ pub fn text_string(text: &str) -> Object {
 /// Latin-1, which agrees with it on every character a form value uses).
 pub fn decode_text_string(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         String::from_utf16_lossy(&units)
     } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         String::from_utf8_lossy(rest).into_owned()
@@ -223,32 +218,20 @@ fn walk_field(
     let Ok(dict) = resolve(doc, obj).as_dict() else {
         return;
     };
-    let partial = get(doc, dict, b"T")
-        .and_then(|t| t.as_str().ok())
-        .map(decode_text_string);
+    let partial = get(doc, dict, b"T").and_then(|t| t.as_str().ok()).map(decode_text_string);
     let name = match (&partial, parent_name.is_empty()) {
         (Some(p), true) => p.clone(),
         (Some(p), false) => format!("{parent_name}.{p}"),
         (None, _) => parent_name.to_string(),
     };
-    let ft = get(doc, dict, b"FT")
-        .and_then(|o| o.as_name().ok())
-        .or(inherited_ft);
+    let ft = get(doc, dict, b"FT").and_then(|o| o.as_name().ok()).or(inherited_ft);
     // Kids that carry a /T are fields; kids without are this field's widgets.
     let kids: Vec<&Object> = match get(doc, dict, b"Kids") {
         Some(Object::Array(k)) => k.iter().collect(),
         _ => Vec::new(),
     };
-    let child_fields: Vec<&Object> = kids
-        .iter()
-        .copied()
-        .filter(|k| {
-            resolve(doc, k)
-                .as_dict()
-                .map(|d| d.has(b"T"))
-                .unwrap_or(false)
-        })
-        .collect();
+    let child_fields: Vec<&Object> =
+        kids.iter().copied().filter(|k| resolve(doc, k).as_dict().map(|d| d.has(b"T")).unwrap_or(false)).collect();
     if !child_fields.is_empty() {
         for k in child_fields {
             walk_field(doc, k, &name, ft, depth + 1, page_of, seen, out);
@@ -264,24 +247,13 @@ fn walk_field(
         };
         let page = wid.and_then(|i| page_of.get(&i).copied()).or_else(|| {
             let p = wd.get(b"P").ok()?.as_reference().ok()?;
-            doc.get_pages()
-                .into_iter()
-                .find(|(_, id)| *id == p)
-                .map(|(n, _)| n as usize)
+            doc.get_pages().into_iter().find(|(_, id)| *id == p).map(|(n, _)| n as usize)
         });
         let rect = wd.get(b"Rect").ok().and_then(|r| rect_from(doc, r));
-        widgets.push(Widget {
-            id: wid,
-            page,
-            rect,
-        });
+        widgets.push(Widget { id: wid, page, rect });
     }
-    let field_type = ft
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .unwrap_or_default();
-    let flags = get(doc, dict, b"Ff")
-        .and_then(|o| o.as_i64().ok())
-        .unwrap_or(0);
+    let field_type = ft.map(|f| String::from_utf8_lossy(f).into_owned()).unwrap_or_default();
+    let flags = get(doc, dict, b"Ff").and_then(|o| o.as_i64().ok()).unwrap_or(0);
     let kind = match field_type.as_str() {
         "Tx" => Some(FieldKind::Text),
         // Push buttons (bit 17) and radio groups (bit 16) are not checkboxes.
@@ -292,19 +264,10 @@ fn walk_field(
     let value = match get(doc, dict, b"V") {
         Some(Object::String(bytes, _)) => Some(decode_text_string(bytes)).filter(|s| !s.is_empty()),
         Some(Object::Name(n)) => Some(String::from_utf8_lossy(n).into_owned()),
-        Some(Object::Dictionary(_)) if kind == Some(FieldKind::Signature) => {
-            Some("signed".to_string())
-        }
+        Some(Object::Dictionary(_)) if kind == Some(FieldKind::Signature) => Some("signed".to_string()),
         _ => None,
     };
-    out.push(FormField {
-        name,
-        kind,
-        field_type,
-        id,
-        widgets,
-        value,
-    });
+    out.push(FormField { name, kind, field_type, id, widgets, value });
 }
 
 /// Whether a checkbox value means ticked: any state other than `Off`.

@@ -123,14 +123,7 @@ pub fn build(specs: &[PageSpec]) -> BuiltForm {
     });
     doc.trailer.set("Root", catalog);
     doc.trailer.set("Info", info);
-    BuiltForm {
-        doc,
-        fields,
-        pages,
-        specs: specs.to_vec(),
-        font_id,
-        acroform_id,
-    }
+    BuiltForm { doc, fields, pages, specs: specs.to_vec(), font_id, acroform_id }
 }
 
 /// Serialises a built form, with a file identifier derived from its content (PDF 32000-1
@@ -195,25 +188,13 @@ fn page_content(spec: &PageSpec) -> Vec<u8> {
     // Registration marks: solid squares, found first when a scan is aligned.
     s.push_str("q 0 g\n");
     for (x, y) in layout::registration_marks() {
-        s.push_str(&format!(
-            "{} {} {} {} re f\n",
-            num(x),
-            num(y),
-            num(layout::MARK_SIZE),
-            num(layout::MARK_SIZE)
-        ));
+        s.push_str(&format!("{} {} {} {} re f\n", num(x), num(y), num(layout::MARK_SIZE), num(layout::MARK_SIZE)));
     }
     s.push_str("Q\n");
     // Rules under headings.
     s.push_str("q 0.35 G 0.6 w\n");
     for (x1, x2, y) in &spec.rules {
-        s.push_str(&format!(
-            "{} {} m {} {} l S\n",
-            num(*x1),
-            num(*y),
-            num(*x2),
-            num(*y)
-        ));
+        s.push_str(&format!("{} {} m {} {} l S\n", num(*x1), num(*y), num(*x2), num(*y)));
     }
     s.push_str("Q\n");
     // Field boxes: light for text, firm for checkboxes, heavy for signatures. Nothing is ever
@@ -248,12 +229,7 @@ fn page_content(spec: &PageSpec) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn field_dictionary(
-    field: &FieldSpec,
-    page: ObjectId,
-    check_on: ObjectId,
-    check_off: ObjectId,
-) -> Dictionary {
+fn field_dictionary(field: &FieldSpec, page: ObjectId, check_on: ObjectId, check_off: ObjectId) -> Dictionary {
     let mut d = dictionary! {
         "Type" => "Annot",
         "Subtype" => "Widget",
@@ -272,10 +248,7 @@ fn field_dictionary(
             d.set("V", "Off");
             d.set("AS", "Off");
             d.set("MK", dictionary! { "CA" => Object::string_literal("4") });
-            d.set(
-                "AP",
-                dictionary! { "N" => dictionary! { "Yes" => check_on, "Off" => check_off } },
-            );
+            d.set("AP", dictionary! { "N" => dictionary! { "Yes" => check_on, "Off" => check_off } });
         }
         FieldKind::Signature => {}
     }
@@ -284,11 +257,7 @@ fn field_dictionary(
 
 /// The two states of a checkbox, 11 pt square: a drawn tick for `Yes`, nothing for `Off`.
 fn checkbox_appearance(on: bool) -> Stream {
-    let content: &[u8] = if on {
-        b"q 0 g 1.2 w 1 J 1 j 2.2 5.6 m 4.5 2.5 l 9 9 l S Q\n"
-    } else {
-        b""
-    };
+    let content: &[u8] = if on { b"q 0 g 1.2 w 1 J 1 j 2.2 5.6 m 4.5 2.5 l 9 9 l S Q\n" } else { b"" };
     Stream::new(
         dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 11.into(), 11.into()] },
         content.to_vec(),
@@ -327,10 +296,7 @@ mod tests {
     #[test]
     fn template_is_byte_for_byte_reproducible() {
         let a = blank_form();
-        let b = save(
-            &mut build(&[layout::first_page()]),
-            b"formtool blank transfer form v1",
-        );
+        let b = save(&mut build(&[layout::first_page()]), b"formtool blank transfer form v1");
         assert_eq!(a, b);
     }
 
@@ -340,15 +306,9 @@ mod tests {
         let doc = Document::load_mem(&bytes).unwrap();
         let fields = form_fields(&doc);
         assert_eq!(fields.len(), layout::first_page().fields.len());
-        let sig = fields
-            .iter()
-            .find(|f| f.name == "NewPartner_Signature")
-            .unwrap();
+        let sig = fields.iter().find(|f| f.name == "NewPartner_Signature").unwrap();
         assert_eq!(sig.field_type, "Sig");
-        let tick = fields
-            .iter()
-            .find(|f| f.name == "Customer_AgreementAccepted")
-            .unwrap();
+        let tick = fields.iter().find(|f| f.name == "Customer_AgreementAccepted").unwrap();
         assert_eq!(tick.field_type, "Btn");
         assert_eq!(tick.value.as_deref(), Some("Off"));
         assert!(fields.iter().all(|f| f.widgets[0].page == Some(1)));

@@ -51,10 +51,8 @@ fn read_request_path(stream: &mut TcpStream) -> String {
 }
 
 fn respond(stream: &mut TcpStream, status: &str, extra_headers: &str, body: &[u8]) {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n",
-        body.len()
-    );
+    let head =
+        format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n", body.len());
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body);
     let _ = stream.flush();
@@ -86,10 +84,7 @@ fn refused_url() -> String {
 fn pdf(marker: &str, with_form: bool) -> Vec<u8> {
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
-    let content_id = doc.add_object(Stream::new(
-        dictionary! {},
-        format!("% {marker}\n").into_bytes(),
-    ));
+    let content_id = doc.add_object(Stream::new(dictionary! {}, format!("% {marker}\n").into_bytes()));
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page",
         "Parent" => pages_id,
@@ -129,10 +124,8 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 /// The usual archive: a readme and the form.
 fn good_archive() -> (Vec<u8>, Vec<u8>) {
     let form = pdf("official form", true);
-    let archive = zip_of(&[
-        ("Readme.txt", b"Fill in the form.".as_slice()),
-        ("CSP_Subscription_Transfer_Form.pdf", &form),
-    ]);
+    let archive =
+        zip_of(&[("Readme.txt", b"Fill in the form.".as_slice()), ("CSP_Subscription_Transfer_Form.pdf", &form)]);
     (archive, form)
 }
 
@@ -151,19 +144,15 @@ fn patch(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
             i += 1;
         }
     }
-    assert!(
-        found >= 2,
-        "expected the name in the local and central headers"
-    );
+    assert!(found >= 2, "expected the name in the local and central headers");
     bytes
 }
 
 /// `size` zeros behind a PDF header, deflated: a small archive that expands enormously.
 fn bomb(size: usize) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1));
+    let options =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(1));
     writer.start_file("form.pdf", options).expect("start");
     writer.write_all(b"%PDF-1.7\n").expect("write");
     let zeros = vec![0u8; 1024 * 1024];
@@ -191,10 +180,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn options(url: &str, cache: &Path) -> FetchOptions {
@@ -240,21 +226,14 @@ fn good_archive_is_cached_under_the_pdf_digest_and_a_second_fetch_changes_nothin
     assert!(!first.already_cached);
     assert_eq!(fs::read(&first.path).expect("cached form"), form);
     assert_eq!(listing(&cache), vec![first.path.clone()]);
-    let mtime = fs::metadata(&first.path)
-        .and_then(|m| m.modified())
-        .expect("mtime");
+    let mtime = fs::metadata(&first.path).and_then(|m| m.modified()).expect("mtime");
 
     thread::sleep(Duration::from_millis(20));
     let second = fetch::fetch(&options(&url, &cache)).expect("second fetch");
     assert!(second.already_cached);
     assert_eq!(second.path, first.path);
     assert_eq!(fs::read(&second.path).expect("cached form"), form);
-    assert_eq!(
-        fs::metadata(&second.path)
-            .and_then(|m| m.modified())
-            .expect("mtime"),
-        mtime
-    );
+    assert_eq!(fs::metadata(&second.path).and_then(|m| m.modified()).expect("mtime"), mtime);
     assert_eq!(listing(&cache), vec![first.path]);
 }
 
@@ -314,21 +293,8 @@ fn a_server_that_never_answers_fails_by_read_timeout() {
     let base = serve(|_, _| thread::sleep(Duration::from_secs(15)));
     let started = Instant::now();
     let (err, _dir) = fetch_err(&format!("{base}/form.zip"));
-    assert!(
-        matches!(
-            err,
-            FetchError::Timeout {
-                phase: "waiting for the response",
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(matches!(err, FetchError::Timeout { phase: "waiting for the response", .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
 #[test]
@@ -340,31 +306,15 @@ fn a_server_that_stalls_mid_body_fails_by_read_timeout() {
     });
     let started = Instant::now();
     let (err, _dir) = fetch_err(&format!("{base}/form.zip"));
-    assert!(
-        matches!(
-            err,
-            FetchError::Timeout {
-                phase: "reading the archive",
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(matches!(err, FetchError::Timeout { phase: "reading the archive", .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
 #[test]
 fn a_body_shorter_than_its_content_length_is_truncated() {
     let (archive, _) = good_archive();
     let base = serve(move |s, _| {
-        let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            archive.len() + 500
-        );
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", archive.len() + 500);
         let _ = s.write_all(head.as_bytes());
         let _ = s.write_all(&archive);
         // Returning closes the connection 500 bytes early.
@@ -383,16 +333,7 @@ fn size_cap_applies_to_content_length_and_to_a_body_without_one() {
     let mut opts = options(&format!("{announced}/form.zip"), dir.path());
     opts.max_download_bytes = 1024 * 1024;
     let err = fetch::fetch(&opts).expect_err("announced too large");
-    assert!(
-        matches!(
-            err,
-            FetchError::TooLarge {
-                declared: Some(2097152),
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::TooLarge { declared: Some(2097152), .. }), "{err}");
     assert!(err.to_string().contains("limit of 1 MiB"), "{err}");
 
     // No Content-Length: the body runs until the connection closes, and must be counted.
@@ -407,10 +348,7 @@ fn size_cap_applies_to_content_length_and_to_a_body_without_one() {
     });
     opts.url = format!("{streamed}/form.zip");
     let err = fetch::fetch(&opts).expect_err("streamed too large");
-    assert!(
-        matches!(err, FetchError::TooLarge { declared: None, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::TooLarge { declared: None, .. }), "{err}");
     assert!(listing(dir.path()).is_empty());
 }
 
@@ -447,11 +385,7 @@ fn not_a_zip_is_an_error() {
 fn zip_slip_entries_are_refused() {
     let form = pdf("slip", true);
     // `xx` is swapped for `..` after writing, in both the local and the central header.
-    let dotdot = patch(
-        zip_of(&[("xx/evil.pdf", form.as_slice())]),
-        b"xx/evil.pdf",
-        b"../evil.pdf",
-    );
+    let dotdot = patch(zip_of(&[("xx/evil.pdf", form.as_slice())]), b"xx/evil.pdf", b"../evil.pdf");
     let (err, _dir) = fetch_err(&serve_archive(dotdot));
     match &err {
         FetchError::UnsafeEntry { entry, .. } => assert_eq!(entry, "../evil.pdf"),
@@ -459,42 +393,18 @@ fn zip_slip_entries_are_refused() {
     }
     assert!(err.to_string().contains(".."), "{err}");
 
-    let absolute = patch(
-        zip_of(&[("x/tmp/evil.pdf", form.as_slice())]),
-        b"x/tmp/evil.pdf",
-        b"//tmp/evil.pdf",
-    );
+    let absolute = patch(zip_of(&[("x/tmp/evil.pdf", form.as_slice())]), b"x/tmp/evil.pdf", b"//tmp/evil.pdf");
     let (err, _dir) = fetch_err(&serve_archive(absolute));
-    assert!(
-        matches!(
-            err,
-            FetchError::UnsafeEntry {
-                reason: "an absolute path",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::UnsafeEntry { reason: "an absolute path", .. }), "{err}");
 }
 
 #[test]
 fn symlink_entries_are_refused() {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    writer
-        .add_symlink("form.pdf", "/etc/passwd", SimpleFileOptions::default())
-        .expect("symlink entry");
+    writer.add_symlink("form.pdf", "/etc/passwd", SimpleFileOptions::default()).expect("symlink entry");
     let archive = writer.finish().expect("finish").into_inner();
     let (err, _dir) = fetch_err(&serve_archive(archive));
-    assert!(
-        matches!(
-            err,
-            FetchError::UnsafeEntry {
-                reason: "a symbolic link",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::UnsafeEntry { reason: "a symbolic link", .. }), "{err}");
 }
 
 #[test]
@@ -521,15 +431,9 @@ fn a_bomb_whose_header_lies_about_its_size_is_caught_while_reading() {
 fn total_uncompressed_size_is_capped() {
     let big = pdf(&"x".repeat(300_000), true);
     let archive = zip_of(&[("form.pdf", big.as_slice())]);
-    let limits = ArchiveLimits {
-        max_uncompressed_bytes: 100_000,
-        ..ArchiveLimits::default()
-    };
+    let limits = ArchiveLimits { max_uncompressed_bytes: 100_000, ..ArchiveLimits::default() };
     let err = fetch::extract_form(&archive, &limits).expect_err("over the total cap");
-    assert!(
-        matches!(err, FetchError::TooMuchData { limit: 100_000 }),
-        "{err}"
-    );
+    assert!(matches!(err, FetchError::TooMuchData { limit: 100_000 }), "{err}");
     assert!(err.to_string().ends_with("limit of 100000 bytes"), "{err}");
 }
 
@@ -553,10 +457,7 @@ fn a_pdf_entry_that_is_not_a_pdf_is_an_error() {
 fn of_several_pdfs_the_one_with_an_acroform_is_picked() {
     let form = pdf("the form", true);
     let instructions = pdf("instructions", false);
-    let archive = zip_of(&[
-        ("Instructions.pdf", instructions.as_slice()),
-        ("Form/Transfer.PDF", form.as_slice()),
-    ]);
+    let archive = zip_of(&[("Instructions.pdf", instructions.as_slice()), ("Form/Transfer.PDF", form.as_slice())]);
     let dir = tempfile::tempdir().expect("tempdir");
     let fetched = fetch::fetch(&options(&serve_archive(archive), dir.path())).expect("fetch");
     assert_eq!(fetched.entry, "Form/Transfer.PDF");
@@ -580,10 +481,7 @@ fn two_pdfs_with_an_acroform_is_an_error_listing_both() {
 
 #[test]
 fn several_pdfs_without_an_acroform_is_an_error() {
-    let archive = zip_of(&[
-        ("a.pdf", pdf("a", false).as_slice()),
-        ("b.pdf", pdf("b", false).as_slice()),
-    ]);
+    let archive = zip_of(&[("a.pdf", pdf("a", false).as_slice()), ("b.pdf", pdf("b", false).as_slice())]);
     let err = fetch::extract_form(&archive, &ArchiveLimits::default()).expect_err("no form");
     assert!(matches!(err, FetchError::NoAcroForm { .. }), "{err}");
 }
@@ -603,11 +501,7 @@ fn a_cache_path_that_is_a_file_is_an_error_and_is_left_alone() {
 #[test]
 fn invalid_urls_are_refused_before_any_network() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for url in [
-        "not a url",
-        "ftp://127.0.0.1/form.zip",
-        "file:///etc/passwd",
-    ] {
+    for url in ["not a url", "ftp://127.0.0.1/form.zip", "file:///etc/passwd"] {
         let err = fetch::fetch(&options(url, dir.path())).expect_err(url);
         assert!(matches!(err, FetchError::InvalidUrl { .. }), "{url}: {err}");
     }
@@ -619,14 +513,7 @@ fn invalid_urls_are_refused_before_any_network() {
 fn formtool() -> Command {
     let mut cmd = Command::cargo_bin("formtool").expect("the formtool binary");
     // Requests go to 127.0.0.1; a proxy from the environment must not intercept them.
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
+    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
         cmd.env_remove(var);
     }
     cmd
@@ -637,11 +524,8 @@ fn binary_prints_path_and_digests_on_success() {
     let (archive, form) = good_archive();
     let url = serve_archive(archive.clone());
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = formtool()
-        .args(["fetch", "--url", &url, "--cache-dir"])
-        .arg(dir.path())
-        .output()
-        .expect("run formtool");
+    let output =
+        formtool().args(["fetch", "--url", &url, "--cache-dir"]).arg(dir.path()).output().expect("run formtool");
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let stdout = String::from_utf8(output.stdout).expect("utf-8 stdout");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -649,40 +533,22 @@ fn binary_prints_path_and_digests_on_success() {
     let path = dir.path().join(format!("{pdf_hex}.pdf"));
     assert_eq!(
         lines,
-        [
-            path.display().to_string(),
-            format!("sha256 {pdf_hex}"),
-            format!("archive-sha256 {}", sha256_hex(&archive)),
-        ]
+        [path.display().to_string(), format!("sha256 {pdf_hex}"), format!("archive-sha256 {}", sha256_hex(&archive)),]
     );
     assert_eq!(fs::read(&path).expect("cached"), form);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("stored in the cache"), "{stderr}");
 
     // Again, pinned this time: same output, nothing rewritten.
-    let mtime = fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .expect("mtime");
+    let mtime = fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
     formtool()
-        .args([
-            "fetch",
-            "--url",
-            &url,
-            "--sha256",
-            &sha256_hex(&archive),
-            "--cache-dir",
-        ])
+        .args(["fetch", "--url", &url, "--sha256", &sha256_hex(&archive), "--cache-dir"])
         .arg(dir.path())
         .assert()
         .success()
         .stdout(stdout.clone())
         .stderr(predicates::str::contains("already in the cache, unchanged"));
-    assert_eq!(
-        fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .expect("mtime"),
-        mtime
-    );
+    assert_eq!(fs::metadata(&path).and_then(|m| m.modified()).expect("mtime"), mtime);
 }
 
 /// Run a fetch expected to fail with exit 1 and return its one stderr line.
@@ -700,10 +566,7 @@ fn binary_failure(url: &str, extra: &[&str]) -> (String, tempfile::TempDir) {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains(url), "{stderr}");
     assert!(stderr.contains("embedded form"), "{stderr}");
-    assert!(
-        listing(dir.path()).is_empty(),
-        "a failure wrote to the cache"
-    );
+    assert!(listing(dir.path()).is_empty(), "a failure wrote to the cache");
     (stderr, dir)
 }
 
@@ -728,10 +591,7 @@ fn binary_reports_a_wrong_pin_and_caches_nothing() {
     let url = serve_archive(archive);
     let wrong = "ab".repeat(32);
     let (stderr, _dir) = binary_failure(&url, &["--sha256", &wrong]);
-    assert!(
-        stderr.contains(&format!("not the expected {wrong}")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("not the expected {wrong}")), "{stderr}");
 }
 
 #[test]
@@ -740,13 +600,7 @@ fn binary_reports_a_zip_slip_archive_with_exit_1() {
     let archive = patch(zip_of(&[("xx/evil.pdf", form.as_slice())]), b"xx/", b"../");
     let (stderr, dir) = binary_failure(&serve_archive(archive), &[]);
     assert!(stderr.contains("\"../evil.pdf\""), "{stderr}");
-    assert!(
-        !dir.path()
-            .parent()
-            .expect("parent")
-            .join("evil.pdf")
-            .exists()
-    );
+    assert!(!dir.path().parent().expect("parent").join("evil.pdf").exists());
 }
 
 #[test]
@@ -754,21 +608,12 @@ fn binary_rejects_a_malformed_sha256_with_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     for bad in ["abc", &"g".repeat(64), &"a".repeat(65)] {
         formtool()
-            .args([
-                "fetch",
-                "--url",
-                &refused_url(),
-                "--sha256",
-                bad,
-                "--cache-dir",
-            ])
+            .args(["fetch", "--url", &refused_url(), "--sha256", bad, "--cache-dir"])
             .arg(dir.path())
             .assert()
             .code(2)
             .stdout("")
-            .stderr(predicates::str::contains(
-                "--sha256 must be 64 hexadecimal digits",
-            ));
+            .stderr(predicates::str::contains("--sha256 must be 64 hexadecimal digits"));
     }
     assert!(listing(dir.path()).is_empty());
 }

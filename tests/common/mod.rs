@@ -12,9 +12,7 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir {
-            tmp: tempfile::tempdir().expect("temporary directory"),
-        }
+        Dir { tmp: tempfile::tempdir().expect("temporary directory") }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -50,8 +48,5 @@ pub fn repo(path: &str) -> PathBuf {
 /// Field name → value of a PDF, read back with the library.
 pub fn field_values(pdf: &[u8]) -> std::collections::BTreeMap<String, Option<String>> {
     let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
-    formtool::pdf::form_fields(&doc)
-        .into_iter()
-        .map(|f| (f.name, f.value))
-        .collect()
+    formtool::pdf::form_fields(&doc).into_iter().map(|f| (f.name, f.value)).collect()
 }
