@@ -36,6 +36,11 @@ pub enum Command {
                             formtool fill transfers.csv --out-dir filled/\n  \
                             formtool fill fixtures/transfer.toml --form official.pdf --profile official.profile.toml")]
     Fill(FillArgs),
+    /// Check returned forms: ready to upload, or what is missing.
+    #[command(after_help = "Examples:\n  formtool verify returned/fabrikam.pdf\n  \
+                            formtool verify returned/ --format csv --report monday.csv --ready-dir upload/\n  \
+                            formtool verify returned/ --expect transfers.csv --trust partner-ca.pem")]
+    Verify(VerifyArgs),
     /// Print the six transfer steps for one transfer, with its values filled in.
     #[command(after_help = "Example:\n  formtool guide fixtures/transfer.toml")]
     Guide(GuideArgs),
@@ -112,6 +117,34 @@ pub struct FillArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Returned forms: PDF files, or folders searched recursively for *.pdf.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format (default: text on a terminal, JSON when piped).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::report::Format>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Transfer input the forms must match: IDs, organizations and admin emails.
+    #[arg(long, value_name = "INPUT")]
+    pub expect: Option<PathBuf>,
+    /// Copy each ready form here (never moves originals), with a SHA256SUMS file.
+    #[arg(long, value_name = "DIR")]
+    pub ready_dir: Option<PathBuf>,
+    /// PEM certificates signers must chain to.
+    #[arg(long, value_name = "PEM")]
+    pub trust: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Overwrite an existing --report file, or ready-dir files with other content.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct GuideArgs {
     /// Transfer input: .json or .toml (one transfer); `-` reads JSON from stdin.
     #[arg(value_name = "INPUT")]
@@ -125,6 +158,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Template(args) => crate::template::run(&args),
         Command::Inspect(args) => crate::inspect::run(&args),
         Command::Fill(args) => crate::fill::run(&args),
+        Command::Verify(args) => crate::verify::run(&args),
         Command::Guide(args) => crate::guide::run(&args),
     }
 }

@@ -13,8 +13,15 @@
 //! - [`fetch`]: the official form archive, downloaded and unzipped safely;
 //! - [`profile`]: foreign forms: which field carries each role, proposed and filled;
 //! - [`guide`]: the six steps of the transfer for one transfer;
+//! - [`returned`]: a returned form's revisions and digital signatures;
+//! - [`signature`]: cryptographic verification of one PDF signature (CMS);
+//! - [`marks`]: what a page paints and where (drawn signatures, added content);
+//! - [`integrity`]: the named rules for what may change after a signature;
+//! - [`checks`]: the checks of a returned form; [`report`]: how verdicts are written;
+//! - [`verify`]: the `verify` command over files and folders;
 //! - [`output`]: atomic writes that never overwrite without `--force`.
 
+pub mod checks;
 pub mod cli;
 pub mod code;
 pub mod error;
@@ -24,9 +31,14 @@ pub mod font;
 pub mod guide;
 pub mod input;
 pub mod inspect;
+pub mod integrity;
 pub mod layout;
 pub mod marks;
 pub mod output;
 pub mod pdf;
 pub mod profile;
+pub mod report;
+pub mod returned;
+pub mod signature;
 pub mod template;
+pub mod verify;

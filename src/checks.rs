@@ -1,0 +1,432 @@
+//! The checks of SPEC section 5 on one returned form, each with its fixed id, the method
+//! that decided it and the reason.
+//!
+//! A form is read once ([`crate::returned`]), then each check looks at what it needs: the field
+//! values, the digital signatures and what is drawn inside each signature box
+//! ([`crate::marks`]), and the revisions ([`crate::integrity`]). The principle throughout: a
+//! check holds only on positive evidence. Anything formtool cannot read or cannot be sure of
+//! makes the check fail, with a detail that says so, because a form wrongly called ready is
+//! bounced by Microsoft and costs the customer days.
+//!
+//! ```
+//! let pdf = formtool::template::blank_form();
+//! let report = formtool::checks::verify_bytes("blank.pdf", &pdf, &Default::default());
+//! assert_eq!(report.status.as_str(), "not_ready");
+//! assert!(report.checks.iter().any(|c| c.id == "signature.customer" && !c.ok));
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+
+use lopdf::Document;
+use sha2::{Digest, Sha256};
+
+use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
+use crate::integrity;
+use crate::layout::{self, FieldKind, Party, Rect, Role};
+use crate::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
+use crate::pdf::{FormField, is_ticked};
+use crate::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
+use crate::returned::{DigitalSignature, Returned};
+use crate::signature::TrustAnchors;
+
+/// What `verify` was asked to compare and trust.
+#[derive(Default)]
+pub struct VerifyOptions {
+    /// `--trust PEM`: signers must chain to these.
+    pub trust: Option<TrustAnchors>,
+    /// `--expect INPUT`: the transfers the forms should carry.
+    pub expect: Option<Vec<Transfer>>,
+}
+
+/// The hex SHA-256 of a file's bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Verify one returned form held in memory. `file` is how the report names it.
+pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormReport {
+    let sha = sha256_hex(bytes);
+    let form = match Returned::open(bytes, options.trust.as_ref()) {
+        Ok(f) => f,
+        Err(why) => return FormReport::error(file, &sha, &why),
+    };
+    let mut report = FormReport {
+        file: file.to_string(),
+        sha256: sha,
+        status: Status::NotReady,
+        source: Some(Source::Digital),
+        subscriptions: Vec::new(),
+        customer: None,
+        checks: Vec::new(),
+        error: None,
+    };
+    let values = Values::of(&form.fields);
+    if values.by_role.is_empty() && form.fields.is_empty() && looks_scanned(form.latest()) {
+        report.source = Some(Source::Scanned);
+        report.checks = scanned_not_supported();
+        report.conclude();
+        return report;
+    }
+    report.subscriptions = values.subscriptions().into_iter().map(|(_, s)| normalize_guid(&s).unwrap_or(s)).collect();
+    report.customer = Some(CustomerSummary {
+        organization: values.text(Role::Organization(Party::Customer)),
+        microsoft_id: values.text(Role::MicrosoftId(Party::Customer)).map(|v| normalize_guid(&v).unwrap_or(v)),
+    });
+    let boxes = signature_boxes();
+    let page1 = PageMarks::read(form.latest(), 1);
+    for party in Party::ALL {
+        report.checks.push(signature_check(party, &boxes, &form.signatures, &page1, form.signatures.len()));
+    }
+    report.checks.extend(admin_checks(&values));
+    for party in Party::ALL {
+        report.checks.push(id_check(party, &values));
+    }
+    report.checks.push(subscriptions_check(&values));
+    report.checks.push(attest_check(Role::ResellerRelationship, "attest.reseller_relationship", &values));
+    report.checks.push(attest_check(Role::CustomerAgreement, "attest.customer_agreement", &values));
+    let box_list: Vec<(usize, Rect)> = boxes.iter().map(|(_, r)| (1, *r)).collect();
+    report.checks.push(integrity_check(&integrity::check(&form, &box_list)));
+    if let Some(expected) = &options.expect {
+        report.checks.push(expect_check(&values, expected));
+    }
+    report.conclude();
+    report
+}
+
+/// The signature boxes of the embedded form, on page 1.
+pub fn signature_boxes() -> Vec<(Party, Rect)> {
+    let page = layout::first_page();
+    Party::ALL.iter().filter_map(|p| page.field(&Role::Signature(*p).field_name()).map(|f| (*p, f.rect))).collect()
+}
+
+/// Field values by role (embedded form names).
+struct Values {
+    by_role: BTreeMap<Role, Option<String>>,
+    kinds: BTreeMap<Role, Option<FieldKind>>,
+}
+
+impl Values {
+    fn of(fields: &[FormField]) -> Values {
+        let mut by_role = BTreeMap::new();
+        let mut kinds = BTreeMap::new();
+        for f in fields {
+            if let Some(role) = Role::from_field_name(&f.name) {
+                by_role.insert(role, f.value.clone().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()));
+                kinds.insert(role, f.kind);
+            }
+        }
+        Values { by_role, kinds }
+    }
+
+    fn text(&self, role: Role) -> Option<String> {
+        if self.kinds.get(&role).copied().flatten() != Some(FieldKind::Text) {
+            return None;
+        }
+        self.by_role.get(&role).cloned().flatten()
+    }
+
+    fn has_field(&self, role: Role) -> bool {
+        self.by_role.contains_key(&role)
+    }
+
+    fn subscriptions(&self) -> Vec<(usize, String)> {
+        self.by_role
+            .iter()
+            .filter_map(|(r, v)| match (r, v) {
+                (Role::Subscription(n), Some(v)) if self.kinds.get(r).copied().flatten() == Some(FieldKind::Text) => {
+                    Some((*n, v.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What is painted and annotated on one page, read once for all three boxes.
+struct PageMarks {
+    painted: Vec<marks::Painted>,
+    annotations: Vec<marks::Annotation>,
+}
+
+impl PageMarks {
+    fn read(doc: &Document, number: u32) -> PageMarks {
+        let Some(page_id) = doc.get_pages().get(&number).copied() else {
+            return PageMarks { painted: Vec::new(), annotations: Vec::new() };
+        };
+        let (content, resources) = marks::page_content(doc, page_id);
+        PageMarks {
+            painted: marks::painted_in_content(doc, &content, resources.as_ref()),
+            annotations: marks::annotations(doc, page_id),
+        }
+    }
+}
+
+fn in_box(rect: &Rect, bx: &Rect) -> bool {
+    rect.width() > 0.0
+        && rect.height() > 0.0
+        && fraction_inside(rect, bx) >= 0.6
+        && bx.contains((rect.x1 + rect.x2) / 2.0, (rect.y1 + rect.y2) / 2.0)
+}
+
+fn signature_check(
+    party: Party,
+    boxes: &[(Party, Rect)],
+    signatures: &[DigitalSignature],
+    page1: &PageMarks,
+    digital_count: usize,
+) -> Check {
+    let id = format!("signature.{}", party.key());
+    let title = party.title();
+    let Some((_, bx)) = boxes.iter().find(|(p, _)| *p == party) else {
+        return Check::new(id, false, Method::Drawn, format!("the form has no {title} signature box"));
+    };
+    let here: Vec<&DigitalSignature> =
+        signatures.iter().filter(|s| s.page == Some(1) && s.rect.is_some_and(|r| in_box(&r, bx))).collect();
+    if let Some(bad) = here.iter().find(|s| !s.verdict.ok()) {
+        let v = &bad.verdict;
+        let why = if v.trusted == Some(false) && v.byte_range_ok && v.intact && v.valid {
+            format!("signer {} does not chain to the trusted certificates", v.signer)
+        } else {
+            v.problems.join("; ")
+        };
+        return Check::new(
+            id,
+            false,
+            Method::Digital,
+            format!("the signature in the {title} box does not verify: {why}"),
+        );
+    }
+    if let Some(good) = here.first() {
+        let v = &good.verdict;
+        let when = good.time.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
+        let weak = if v.weak { "; weak" } else { "" };
+        return Check::new(
+            id,
+            true,
+            Method::Digital,
+            format!("signed by {}{when} ({}, {}{weak})", v.signer, v.signature_algorithm, v.digest_algorithm),
+        );
+    }
+    let annotation = page1.annotations.iter().find(|a| {
+        a.visible
+            && MARK_ANNOTATIONS.contains(&a.subtype.as_bytes())
+            && a.bbox.is_some_and(|b| counts_as_mark_in(&b, bx))
+    });
+    if let Some(a) = annotation {
+        return Check::new(id, true, Method::Drawn, format!("{} annotation drawn in the {title} box", a.subtype));
+    }
+    let drawing =
+        page1.painted.iter().find(|m| m.kind != Kind::Text && m.certainly_visible() && counts_as_mark_in(&m.bbox, bx));
+    if let Some(m) = drawing {
+        let what = if m.kind == Kind::Image { "an image" } else { "a drawing" };
+        return Check::new(id, true, Method::Drawn, format!("{what} in the {title} box"));
+    }
+    let typed = page1.annotations.iter().any(|a| a.subtype == "FreeText" && a.bbox.is_some_and(|b| in_box(&b, bx)))
+        || page1.painted.iter().any(|m| m.kind == Kind::Text && in_box(&m.bbox, bx));
+    let method = if digital_count > 0 { Method::Digital } else { Method::Drawn };
+    let detail = if typed {
+        format!("no signature in the {title} box (a typed name is not a signature)")
+    } else {
+        format!("no signature in the {title} box")
+    };
+    Check::new(id, false, method, detail)
+}
+
+fn admin_checks(values: &Values) -> Vec<Check> {
+    let email = |p: Party| values.text(Role::AdminEmail(p));
+    let same_email = match (email(Party::CurrentPartner), email(Party::NewPartner)) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
+        _ => false,
+    };
+    [Party::CurrentPartner, Party::NewPartner]
+        .into_iter()
+        .map(|p| {
+            let mut missing = Vec::new();
+            let name = values.text(Role::AdminName(p));
+            if name.is_none() {
+                missing.push("name missing".to_string());
+            }
+            match values.text(Role::AdminEmail(p)) {
+                None => missing.push("email missing".into()),
+                Some(e) if !is_email(&e) => missing.push(format!("email {e:?} is not valid")),
+                _ => {}
+            }
+            match values.text(Role::AdminPhone(p)) {
+                None => missing.push("phone missing".into()),
+                Some(ph) => {
+                    if let Some(why) = phone_problem(&ph) {
+                        missing.push(format!("phone {ph:?} {why}"));
+                    }
+                }
+            }
+            if same_email {
+                missing.push("both admins have the same email; they must be different people".into());
+            }
+            let id = format!("admin.{}", p.key());
+            if missing.is_empty() {
+                let detail = format!(
+                    "{} <{}>, {}",
+                    name.unwrap_or_default(),
+                    values.text(Role::AdminEmail(p)).unwrap_or_default(),
+                    values.text(Role::AdminPhone(p)).unwrap_or_default()
+                );
+                Check::new(id, true, Method::Field, detail)
+            } else {
+                Check::new(id, false, Method::Field, format!("{} admin: {}", p.title(), missing.join(", ")))
+            }
+        })
+        .collect()
+}
+
+fn id_check(party: Party, values: &Values) -> Check {
+    let id = format!("id.{}", party.key());
+    let role = Role::MicrosoftId(party);
+    match values.text(role) {
+        None => Check::new(id, false, Method::Field, format!("{} Microsoft ID missing", party.title())),
+        Some(v) => match normalize_guid(&v) {
+            Some(g) => Check::new(id, true, Method::Field, g),
+            None => Check::new(id, false, Method::Field, format!("{} Microsoft ID {v:?} is not a GUID", party.title())),
+        },
+    }
+}
+
+fn subscriptions_check(values: &Values) -> Check {
+    let subs = values.subscriptions();
+    if subs.is_empty() {
+        return Check::new("id.subscriptions", false, Method::Field, "no subscription ID");
+    }
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for (n, s) in &subs {
+        match normalize_guid(s) {
+            None => problems.push(format!("subscription {n} {s:?} is not a GUID")),
+            Some(g) => {
+                if !seen.insert(g.clone()) {
+                    problems.push(format!("subscription {g} is listed twice"));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Check::new("id.subscriptions", true, Method::Field, format!("{} subscription(s)", subs.len()))
+    } else {
+        Check::new("id.subscriptions", false, Method::Field, problems.join("; "))
+    }
+}
+
+fn attest_check(role: Role, id: &str, values: &Values) -> Check {
+    let what = match role {
+        Role::ResellerRelationship => "the reseller relationship box",
+        _ => "the customer agreement box",
+    };
+    if !values.has_field(role) {
+        return Check::new(id, false, Method::Field, format!("the form has no {what}"));
+    }
+    let ticked = values.kinds.get(&role).copied().flatten() == Some(FieldKind::Checkbox)
+        && is_ticked(values.by_role.get(&role).cloned().flatten().as_deref());
+    if ticked {
+        Check::new(id, true, Method::Field, format!("{what} is ticked"))
+    } else {
+        Check::new(id, false, Method::Field, format!("{what} is not ticked"))
+    }
+}
+
+fn integrity_check(result: &integrity::Integrity) -> Check {
+    if !result.ok() {
+        return Check::new("integrity", false, Method::Digital, result.problems.join("; "));
+    }
+    let detail = match result.signatures {
+        0 => "no digital signatures: nothing signed to change".to_string(),
+        n => {
+            let rules: Vec<String> = result.applied.iter().map(|r| r.to_string()).collect();
+            if rules.is_empty() {
+                format!("{n} digital signature(s) cover the file; nothing changed after signing")
+            } else {
+                format!("{n} digital signature(s) cover their revisions; later revisions only: {}", rules.join(", "))
+            }
+        }
+    };
+    Check::new("integrity", true, Method::Digital, detail)
+}
+
+fn expect_check(values: &Values, expected: &[Transfer]) -> Check {
+    let subs: Vec<String> =
+        values.subscriptions().into_iter().map(|(_, s)| normalize_guid(&s).unwrap_or(s.to_lowercase())).collect();
+    let Some(t) = expected.iter().find(|t| subs.first().is_some_and(|s| t.subscriptions.contains(s))) else {
+        return Check::new("expect", false, Method::Field, "no transfer in the expected input has these subscriptions");
+    };
+    let mut diffs = Vec::new();
+    let mut cmp = |label: &str, role: Role, want: Option<&str>, guid: bool| {
+        let got = values.text(role);
+        let got_norm =
+            got.as_deref().map(|g| if guid { normalize_guid(g).unwrap_or(g.to_string()) } else { g.to_string() });
+        let equal = match (got_norm.as_deref(), want) {
+            (Some(g), Some(w)) => {
+                if guid || label.ends_with("email") {
+                    g.eq_ignore_ascii_case(w)
+                } else {
+                    g == w
+                }
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        if !equal {
+            diffs.push(format!("{label} is {:?}, expected {:?}", got.unwrap_or_default(), want.unwrap_or("")));
+        }
+    };
+    let cp = &t.current_partner;
+    cmp("current partner Microsoft ID", Role::MicrosoftId(Party::CurrentPartner), Some(&cp.microsoft_id), true);
+    cmp("current partner organization", Role::Organization(Party::CurrentPartner), Some(&cp.organization), false);
+    cmp("current partner admin email", Role::AdminEmail(Party::CurrentPartner), Some(&cp.admin.email), false);
+    cmp("customer Microsoft ID", Role::MicrosoftId(Party::Customer), Some(&t.customer.microsoft_id), true);
+    cmp("customer organization", Role::Organization(Party::Customer), Some(&t.customer.organization), false);
+    if let Some(np) = &t.new_partner {
+        cmp("new partner Microsoft ID", Role::MicrosoftId(Party::NewPartner), Some(&np.microsoft_id), true);
+        cmp("new partner organization", Role::Organization(Party::NewPartner), Some(&np.organization), false);
+        cmp("new partner admin email", Role::AdminEmail(Party::NewPartner), Some(&np.admin.email), false);
+    }
+    let want: HashSet<&String> = t.subscriptions.iter().collect();
+    let got: HashSet<&String> = subs.iter().collect();
+    if want != got {
+        diffs.push(format!("subscriptions are {subs:?}, expected {:?}", t.subscriptions));
+    }
+    if diffs.is_empty() {
+        Check::new("expect", true, Method::Field, "IDs, organizations and admin emails match the expected input")
+    } else {
+        Check::new("expect", false, Method::Field, diffs.join("; "))
+    }
+}
+
+/// A PDF with no form fields whose pages are only images: a scan.
+fn looks_scanned(doc: &Document) -> bool {
+    let pages = doc.get_pages();
+    !pages.is_empty()
+        && pages.values().all(|id| {
+            let (content, resources) = marks::page_content(doc, *id);
+            let painted = marks::painted_in_content(doc, &content, resources.as_ref());
+            !painted.is_empty() && painted.iter().all(|m| m.kind == Kind::Image)
+        })
+}
+
+/// Scanned forms are read by the scan reader; until it reads a scan, every check fails so
+/// that a scan is never called ready on no evidence.
+fn scanned_not_supported() -> Vec<Check> {
+    let ids = [
+        "signature.current_partner",
+        "signature.customer",
+        "signature.new_partner",
+        "admin.current_partner",
+        "admin.new_partner",
+        "id.current_partner",
+        "id.customer",
+        "id.new_partner",
+        "id.subscriptions",
+        "attest.reseller_relationship",
+        "attest.customer_agreement",
+        "integrity",
+    ];
+    ids.iter()
+        .map(|id| Check::new(*id, false, Method::Code, "scanned form: no page code could be read, needs a human look"))
+        .collect()
+}

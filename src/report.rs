@@ -1,0 +1,222 @@
+//! The verdict on a returned form and how it is written: JSON (SPEC section 5), one text line
+//! per form for a person, or CSV for a spreadsheet.
+//!
+//! A form is `ready` only when every check holds; the report lists every check with its fixed
+//! id, whether it holds, how it was decided and why, so that "not ready" always comes with the
+//! reason a person can act on.
+//!
+//! ```
+//! use formtool::report::{Check, FormReport, Method};
+//! let mut r = FormReport::error("a.pdf", "00", "not a PDF file");
+//! assert_eq!(r.status.as_str(), "error");
+//! r.checks.push(Check::new("integrity", true, Method::Digital, "no signatures"));
+//! assert!(r.text_line().starts_with("ERROR"));
+//! ```
+
+use serde::Serialize;
+
+/// The answer for one form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ready,
+    NotReady,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Ready => "ready",
+            Status::NotReady => "not_ready",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Whether the form came back as a digital PDF or as a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Digital,
+    Scanned,
+}
+
+/// How a check was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Digital,
+    Drawn,
+    Ink,
+    Field,
+    Code,
+    Handwriting,
+}
+
+/// One check of SPEC section 5.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub id: String,
+    pub ok: bool,
+    pub method: Method,
+    pub detail: String,
+}
+
+impl Check {
+    pub fn new(id: impl Into<String>, ok: bool, method: Method, detail: impl Into<String>) -> Check {
+        Check { id: id.into(), ok, method, detail: detail.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerSummary {
+    pub organization: Option<String>,
+    pub microsoft_id: Option<String>,
+}
+
+/// The report for one form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormReport {
+    pub file: String,
+    pub sha256: String,
+    pub status: Status,
+    pub source: Option<Source>,
+    pub subscriptions: Vec<String>,
+    pub customer: Option<CustomerSummary>,
+    pub checks: Vec<Check>,
+    pub error: Option<String>,
+}
+
+impl FormReport {
+    /// A file that could not be read.
+    pub fn error(file: &str, sha256: &str, reason: &str) -> FormReport {
+        FormReport {
+            file: file.to_string(),
+            sha256: sha256.to_string(),
+            status: Status::Error,
+            source: None,
+            subscriptions: Vec::new(),
+            customer: None,
+            checks: Vec::new(),
+            error: Some(reason.to_string()),
+        }
+    }
+
+    /// Set the status from the checks: ready only if there are checks and all hold.
+    pub fn conclude(&mut self) {
+        if self.status != Status::Error {
+            self.status = if !self.checks.is_empty() && self.checks.iter().all(|c| c.ok) {
+                Status::Ready
+            } else {
+                Status::NotReady
+            };
+        }
+    }
+
+    pub fn failed(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.ok)
+    }
+
+    /// One line for a person: status, file, and what is missing.
+    pub fn text_line(&self) -> String {
+        match self.status {
+            Status::Ready => {
+                let who = self.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_default();
+                format!("READY      {}  ({who}; {} subscription(s))", self.file, self.subscriptions.len())
+            }
+            Status::NotReady => {
+                let reasons: Vec<String> = self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect();
+                format!("NOT READY  {}  {}", self.file, reasons.join("; "))
+            }
+            Status::Error => format!("ERROR      {}  {}", self.file, self.error.as_deref().unwrap_or("unreadable")),
+        }
+    }
+
+    /// The CSV row: `file,status,subscriptions,customer,failed_checks`.
+    pub fn csv_row(&self) -> [String; 5] {
+        let failed: Vec<&str> = self.failed().map(|c| c.id.as_str()).collect();
+        [
+            self.file.clone(),
+            self.status.as_str().to_string(),
+            self.subscriptions.join(";"),
+            self.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_default(),
+            if self.status == Status::Error { "error".to_string() } else { failed.join(";") },
+        ]
+    }
+}
+
+/// Counts over a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub ready: usize,
+    pub not_ready: usize,
+    pub error: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Ready => self.ready += 1,
+            Status::NotReady => self.not_ready += 1,
+            Status::Error => self.error += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.ready + self.not_ready + self.error
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "{} form(s): {} ready, {} not ready, {} could not be read",
+            self.total(),
+            self.ready,
+            self.not_ready,
+            self.error
+        )
+    }
+}
+
+/// The output formats of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+/// Write a whole report in `format`. `single` prints a lone JSON object (one file given).
+pub fn render(reports: &[FormReport], format: Format, single: bool) -> String {
+    let mut summary = Summary::default();
+    for r in reports {
+        summary.add(r.status);
+    }
+    match format {
+        Format::Text => {
+            let mut s: String = reports.iter().map(|r| r.text_line() + "\n").collect();
+            s.push_str(&summary.text());
+            s.push('\n');
+            s
+        }
+        Format::Json if single && reports.len() == 1 => {
+            serde_json::to_string_pretty(&reports[0]).unwrap_or_default() + "\n"
+        }
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Batch<'a> {
+                forms: &'a [FormReport],
+                summary: Summary,
+            }
+            serde_json::to_string_pretty(&Batch { forms: reports, summary }).unwrap_or_default() + "\n"
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record(["file", "status", "subscriptions", "customer", "failed_checks"]);
+            for r in reports {
+                let _ = w.write_record(r.csv_row());
+            }
+            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        }
+    }
+}

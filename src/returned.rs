@@ -1,0 +1,163 @@
+//! A returned form as the verifier sees it: the file split into its revisions (the original
+//! and each incremental update, PDF 32000-1 7.5.6), each revision loaded as the document it
+//! was at that point, and the digital signatures found in it with their cryptographic
+//! verdicts.
+//!
+//! A signature covers "the file as it was when signed": the bytes up to the end of one
+//! revision. Keeping every revision lets [`crate::integrity`] compare what each later update
+//! changed against what was signed.
+//!
+//! ```
+//! let pdf = formtool::template::blank_form();
+//! let form = formtool::returned::Returned::open(&pdf, None).unwrap();
+//! assert_eq!(form.revisions.len(), 1);
+//! assert!(form.signatures.is_empty());
+//! ```
+
+use lopdf::{Document, Object};
+
+use crate::inspect::load_pdf;
+use crate::layout::{FieldKind, Rect};
+use crate::pdf::{FormField, form_fields, get, resolve};
+use crate::signature::{self, SignatureInput, SignatureVerdict, TrustAnchors};
+
+/// One revision: where it ends in the file and the document as of then.
+pub struct Revision {
+    /// Offset just past this revision's `%%EOF` and its end-of-line.
+    pub end: usize,
+    pub doc: Document,
+}
+
+/// One digital signature of the form.
+#[derive(Debug, Clone)]
+pub struct DigitalSignature {
+    /// Name of the signature field that holds it.
+    pub field: String,
+    /// Page (1-based) and rectangle of its widget, where it shows.
+    pub page: Option<usize>,
+    pub rect: Option<Rect>,
+    pub verdict: SignatureVerdict,
+    /// Index into [`Returned::revisions`] of the revision this signature covers, when its
+    /// byte range ends exactly at a revision's end.
+    pub revision: Option<usize>,
+    /// The signing time: the CMS signing-time attribute, else the signature dictionary's `/M`.
+    pub time: Option<String>,
+}
+
+/// A returned form, opened.
+pub struct Returned<'a> {
+    pub bytes: &'a [u8],
+    /// Every revision that could be read, oldest first; the last is the document as it is now.
+    pub revisions: Vec<Revision>,
+    pub fields: Vec<FormField>,
+    pub signatures: Vec<DigitalSignature>,
+    /// Non-whitespace bytes after the last `%%EOF`, which no revision accounts for.
+    pub trailing_garbage: bool,
+}
+
+/// Offsets just past each `%%EOF` marker and the end-of-line after it.
+pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = find(&bytes[i..], b"%%EOF") {
+        let mut end = i + pos + 5;
+        if bytes.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if bytes.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push(end);
+        i = end;
+    }
+    ends
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// At most this many revisions are examined: a real form has one per party and a few fills.
+pub const MAX_REVISIONS: usize = 64;
+
+impl<'a> Returned<'a> {
+    /// Read the file, its revisions and its signatures. `Err` carries the reason the file
+    /// cannot be read as a PDF at all.
+    pub fn open(bytes: &'a [u8], trust: Option<&TrustAnchors>) -> Result<Returned<'a>, String> {
+        let latest = load_pdf(bytes)?;
+        let ends = revision_ends(bytes);
+        let last_end = ends.last().copied().unwrap_or(bytes.len());
+        let trailing_garbage = bytes[last_end.min(bytes.len())..].iter().any(|b| !b.is_ascii_whitespace() && *b != 0);
+        if ends.len() > MAX_REVISIONS {
+            return Err(format!("{} revisions (more than {MAX_REVISIONS}): refusing to analyse", ends.len()));
+        }
+        let mut revisions = Vec::new();
+        for (k, end) in ends.iter().enumerate() {
+            if k + 1 == ends.len() {
+                break;
+            }
+            // A "%%EOF" inside a stream is not a revision end; such a prefix does not load.
+            if let Ok(doc) = Document::load_mem(&bytes[..*end])
+                && !doc.is_encrypted()
+            {
+                revisions.push(Revision { end: *end, doc });
+            }
+        }
+        revisions.push(Revision { end: last_end, doc: latest });
+        let doc = &revisions[revisions.len() - 1].doc;
+        let fields = form_fields(doc);
+        let signatures = fields
+            .iter()
+            .filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some())
+            .filter_map(|f| read_signature(bytes, doc, f, &revisions, trust))
+            .collect();
+        Ok(Returned { bytes, revisions, fields, signatures, trailing_garbage })
+    }
+
+    /// The document as it is now.
+    pub fn latest(&self) -> &Document {
+        &self.revisions[self.revisions.len() - 1].doc
+    }
+}
+
+fn read_signature(
+    bytes: &[u8],
+    doc: &Document,
+    field: &FormField,
+    revisions: &[Revision],
+    trust: Option<&TrustAnchors>,
+) -> Option<DigitalSignature> {
+    let field_dict = doc.get_dictionary(field.id?).ok()?;
+    let sig = get(doc, field_dict, b"V")?.as_dict().ok()?;
+    let byte_range: Vec<i64> = match get(doc, sig, b"ByteRange") {
+        Some(Object::Array(a)) => {
+            let v: Vec<i64> = a.iter().filter_map(|o| resolve(doc, o).as_i64().ok()).collect();
+            if v.len() == a.len() { v } else { Vec::new() }
+        }
+        _ => Vec::new(),
+    };
+    let contents = match get(doc, sig, b"Contents") {
+        Some(Object::String(s, _)) => s.clone(),
+        _ => Vec::new(),
+    };
+    let sub_filter = get(doc, sig, b"SubFilter")
+        .and_then(|s| s.as_name().ok())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .unwrap_or_default();
+    // The revision that wrote this signature ends at the first revision end after the gap.
+    let gap_start = byte_range.get(1).copied().and_then(|a| usize::try_from(a).ok());
+    let revision_end = gap_start.and_then(|a| revision_ends(bytes).into_iter().find(|e| *e > a));
+    let input = SignatureInput { file: bytes, byte_range, contents, sub_filter, revision_end };
+    let verdict = signature::verify(&input, trust);
+    let revision = revisions.iter().position(|r| r.end == verdict.signed_len && verdict.signed_len > 0);
+    let m = get(doc, sig, b"M").and_then(|m| m.as_str().ok()).map(crate::pdf::decode_text_string);
+    let widget = field.first_widget();
+    Some(DigitalSignature {
+        field: field.name.clone(),
+        page: widget.and_then(|w| w.page),
+        rect: widget.and_then(|w| w.rect),
+        time: verdict.signing_time.clone().or(m),
+        verdict,
+        revision,
+    })
+}

@@ -1,0 +1,221 @@
+//! `formtool verify`: check returned forms — files, or folders searched recursively for
+//! `*.pdf` — and say for each whether it is ready to upload, and why not.
+//!
+//! Files are checked in parallel (rayon; `--jobs N`), each on its own, so one broken or
+//! hostile file never stops the batch: an unreadable file, or one that makes a worker panic,
+//! gets `status: error` with the reason. Only one file's bytes are held per worker at a time,
+//! and the report keeps the order of the sorted input list, so the same folder always gives
+//! the same report.
+//!
+//! ```no_run
+//! // formtool verify returned/ --format csv --report monday.csv --ready-dir upload/
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::checks::{VerifyOptions, sha256_hex, verify_bytes};
+use crate::cli::VerifyArgs;
+use crate::error::{CommandResult, Failure, Outcome};
+use crate::output::{sanitize_file_stem, write_atomic};
+use crate::report::{self, FormReport, Status};
+use crate::signature::TrustAnchors;
+
+/// Largest file `verify` reads; bigger ones are reported as errors without being read.
+pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+/// How deep folders are searched.
+const MAX_DEPTH: usize = 32;
+
+/// Expand the command-line paths: files as given, folders searched for `*.pdf` (any case),
+/// symbolic links to folders not followed. Sorted within each folder.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", p.display())))?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(p, 0, &mut out);
+            if out.len() == before {
+                eprintln!("warning: {}: no PDF files found", p.display());
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("warning: {}: cannot list this folder", dir.display());
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            walk(&path, depth + 1, out);
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// Verify one file from disk, never panicking.
+pub fn verify_file(path: &Path, options: &VerifyOptions) -> FormReport {
+    let label = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return FormReport::error(&label, "", &format!("larger than {} MB", MAX_FILE_BYTES >> 20));
+        }
+        Err(e) => return FormReport::error(&label, "", &format!("cannot read: {e}")),
+        _ => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return FormReport::error(&label, "", &format!("cannot read: {e}")),
+    };
+    match catch_unwind(AssertUnwindSafe(|| verify_bytes(&label, &bytes, options))) {
+        Ok(report) => report,
+        Err(_) => FormReport::error(
+            &label,
+            &sha256_hex(&bytes),
+            "formtool failed on this file (an internal error; please report it with the file)",
+        ),
+    }
+}
+
+/// `formtool verify`.
+pub fn run(args: &VerifyArgs) -> CommandResult {
+    let trust = match &args.trust {
+        Some(p) => {
+            let pem = std::fs::read(p).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", p.display())))?;
+            Some(TrustAnchors::from_pem(&pem).map_err(|e| Failure::usage(format!("{}: {e}", p.display())))?)
+        }
+        None => None,
+    };
+    let expect = match &args.expect {
+        Some(p) => Some(crate::input::load(p, false)?.transfers),
+        None => None,
+    };
+    let options = VerifyOptions { trust, expect };
+    let files = expand_paths(&args.paths)?;
+    if files.is_empty() {
+        return Err(Failure::usage("no PDF files to verify"));
+    }
+    let single = args.paths.len() == 1 && files.len() == 1 && !args.paths[0].is_dir();
+    let progress = if std::io::stderr().is_terminal() && files.len() > 1 {
+        let bar = ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} forms {elapsed_precise}")
+                .unwrap_or(ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let jobs = args.jobs.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Failure::no(format!("cannot start worker threads: {e}")))?;
+    let reports: Vec<FormReport> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| {
+                let r = verify_file(f, &options);
+                progress.inc(1);
+                r
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        report::Format::Text
+    } else {
+        report::Format::Json
+    });
+    let rendered = report::render(&reports, format, single);
+    match &args.report {
+        Some(path) => {
+            write_atomic(path, rendered.as_bytes(), args.force)?;
+            let mut summary = report::Summary::default();
+            reports.iter().for_each(|r| summary.add(r.status));
+            eprintln!("{} (report in {})", summary.text(), path.display());
+        }
+        None => print!("{rendered}"),
+    }
+    if let Some(dir) = &args.ready_dir {
+        copy_ready(&reports, dir, args.force)?;
+    }
+    Ok(if reports.iter().all(|r| r.status == Status::Ready) { Outcome::Yes } else { Outcome::No })
+}
+
+/// Copy each ready form into `dir` under a name from customer and first subscription, and
+/// record its digest in `dir/SHA256SUMS`. Inputs are read again and copied only if their
+/// digest is still the one that was verified; they are never moved or changed.
+pub fn copy_ready(reports: &[FormReport], dir: &Path, force: bool) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::usage(format!("{}: cannot create: {e}", dir.display())))?;
+    let sums_path = dir.join("SHA256SUMS");
+    let mut sums: BTreeMap<String, String> = std::fs::read_to_string(&sums_path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(h, n)| (n.to_string(), h.to_string())))
+        .collect();
+    let mut by_digest: HashMap<String, String> = HashMap::new();
+    let mut by_subscription: HashMap<String, String> = HashMap::new();
+    for r in reports.iter().filter(|r| r.status == Status::Ready) {
+        if let Some(first) = by_digest.get(&r.sha256) {
+            eprintln!("warning: {} is the same file as {first}; copied once", r.file);
+            continue;
+        }
+        by_digest.insert(r.sha256.clone(), r.file.clone());
+        for s in &r.subscriptions {
+            if let Some(other) = by_subscription.insert(s.clone(), r.file.clone()) {
+                eprintln!("warning: subscription {s} is in two ready forms: {other} and {}", r.file);
+            }
+        }
+        let customer = r.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_else(|| "form".into());
+        let stem = format!(
+            "{}_{}",
+            sanitize_file_stem(&customer, 48),
+            r.subscriptions.first().map(String::as_str).unwrap_or("no-subscription")
+        );
+        let bytes = std::fs::read(&r.file).map_err(|e| Failure::no(format!("{}: cannot read again: {e}", r.file)))?;
+        if sha256_hex(&bytes) != r.sha256 {
+            eprintln!("warning: {} changed while it was being verified; not copied", r.file);
+            continue;
+        }
+        let mut name = format!("{stem}.pdf");
+        let mut k = 2;
+        loop {
+            let target = dir.join(&name);
+            match std::fs::read(&target) {
+                Ok(existing) if sha256_hex(&existing) == r.sha256 => break,
+                Ok(_) if !force => {
+                    name = format!("{stem}-{k}.pdf");
+                    k += 1;
+                }
+                _ => {
+                    write_atomic(&target, &bytes, force)?;
+                    break;
+                }
+            }
+        }
+        sums.insert(name, r.sha256.clone());
+    }
+    let text: String = sums.iter().map(|(n, h)| format!("{h}  {n}\n")).collect();
+    write_atomic(&sums_path, text.as_bytes(), true)
+}

@@ -1,0 +1,234 @@
+//! `formtool verify` on the returned-form fixtures: every row of
+//! `fixtures/returned/expected.tsv` (made by `fixtures/returned/make.sh` with pyHanko, poppler's
+//! pdfsig and crafted attacks) must give exactly its status and failing check ids, through
+//! the real binary.
+
+mod common;
+
+use common::{Dir, repo};
+use predicates::prelude::*;
+use serde_json::Value;
+
+struct Row {
+    file: String,
+    status: String,
+    failing: Vec<String>,
+    options: Vec<String>,
+    note: String,
+}
+
+fn table() -> Vec<Row> {
+    let text = std::fs::read_to_string(repo("fixtures/returned/expected.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert!(cols.len() >= 4, "bad row {l}");
+            let list = |s: &str, sep: char| -> Vec<String> {
+                if s == "-" { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
+            };
+            Row {
+                file: cols[0].to_string(),
+                status: cols[1].to_string(),
+                failing: list(cols[2], ','),
+                options: list(cols[3], ' ')
+                    .into_iter()
+                    .map(|o| if o.starts_with("fixtures/") { repo(&o).display().to_string() } else { o })
+                    .collect(),
+                note: cols.get(4).unwrap_or(&"").to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_returned_fixture_gives_its_expected_status_and_failing_checks() {
+    let rows = table();
+    assert!(rows.len() >= 40, "the table has {} rows", rows.len());
+    let dir = Dir::new();
+    let mut wrong = Vec::new();
+    for row in &rows {
+        let out = dir
+            .formtool()
+            .arg("verify")
+            .arg(repo(&row.file))
+            .args(&row.options)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let expected_code = if row.status == "ready" { 0 } else { 1 };
+        let report: Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(e) => {
+                wrong.push(format!("{}: no JSON report ({e})", row.file));
+                continue;
+            }
+        };
+        let mut failing: Vec<String> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ok"] == false)
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        failing.sort();
+        let status = report["status"].as_str().unwrap_or_default();
+        if status != row.status
+            || (row.status != "error" && failing != row.failing)
+            || out.status.code() != Some(expected_code)
+        {
+            wrong.push(format!(
+                "{} {:?} ({}): expected {} {:?}, got {status} {failing:?} exit {:?}",
+                row.file,
+                row.options,
+                row.note,
+                row.status,
+                row.failing,
+                out.status.code()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} rows differ:\n{}", wrong.len(), rows.len(), wrong.join("\n"));
+}
+
+/// The worst bug is a form called ready after it was altered: every fixture whose note says it
+/// was changed after signing, tampered or forged must fail `integrity` or a signature check.
+#[test]
+fn no_fixture_altered_after_signing_is_ever_ready() {
+    let options = formtool::checks::VerifyOptions::default();
+    let mut altered = 0;
+    for row in table() {
+        let n = row.note.to_lowercase();
+        let is_attack = [
+            "after signing",
+            "tamper",
+            "mismatch",
+            "not cms",
+            "bytera",
+            "transplant",
+            "overlay",
+            "strikeout",
+            "countersigned",
+        ]
+        .iter()
+        .any(|w| n.contains(w) || row.file.contains(w));
+        if !is_attack {
+            continue;
+        }
+        altered += 1;
+        let bytes = std::fs::read(repo(&row.file)).unwrap();
+        let report = formtool::checks::verify_bytes(&row.file, &bytes, &options);
+        assert_ne!(report.status, formtool::report::Status::Ready, "{} ({}) was called ready", row.file, row.note);
+    }
+    assert!(altered >= 8, "only {altered} altered fixtures found");
+}
+
+#[test]
+fn a_folder_gives_one_row_per_file_a_summary_and_exit_1() {
+    let dir = Dir::new();
+    for f in ["seq-pyhanko.pdf", "missing-customer.pdf", "not-a-pdf.pdf"] {
+        dir.write(&format!("in/{f}"), std::fs::read(repo(&format!("fixtures/returned/{f}"))).unwrap());
+    }
+    let out = dir.formtool().args(["verify", "in", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["summary"], serde_json::json!({"ready": 1, "not_ready": 1, "error": 1}));
+    let files: Vec<&str> = v["forms"].as_array().unwrap().iter().map(|f| f["file"].as_str().unwrap()).collect();
+    assert_eq!(files, ["in/missing-customer.pdf", "in/not-a-pdf.pdf", "in/seq-pyhanko.pdf"]);
+
+    dir.formtool()
+        .args(["verify", "in", "--format", "text"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "NOT READY  in/missing-customer.pdf  signature.customer: no signature in the Customer box",
+        ))
+        .stdout(predicate::str::contains("3 form(s): 1 ready, 1 not ready, 1 could not be read"));
+    let csv = dir.formtool().args(["verify", "in", "--format", "csv"]).assert().code(1).get_output().stdout.clone();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("file,status,subscriptions,customer,failed_checks\n"), "{csv}");
+    assert!(csv.contains("in/missing-customer.pdf,not_ready,3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b;"), "{csv}");
+}
+
+#[test]
+fn ready_dir_holds_exactly_the_ready_forms_byte_for_byte() {
+    let dir = Dir::new();
+    for f in ["seq-pyhanko.pdf", "ink-all.pdf", "missing-customer.pdf", "truncated.pdf"] {
+        dir.write(&format!("in/{f}"), std::fs::read(repo(&format!("fixtures/returned/{f}"))).unwrap());
+    }
+    dir.formtool().args(["verify", "in", "--ready-dir", "upload", "--format", "csv"]).assert().code(1);
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path("upload")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains(&"SHA256SUMS".to_string()));
+    let sums = String::from_utf8(dir.read("upload/SHA256SUMS")).unwrap();
+    for line in sums.lines() {
+        let (hash, name) = line.split_once("  ").unwrap();
+        let copied = dir.read(&format!("upload/{name}"));
+        assert_eq!(formtool::checks::sha256_hex(&copied), hash);
+        let original = ["seq-pyhanko.pdf", "ink-all.pdf"].iter().any(|f| dir.read(&format!("in/{f}")) == copied);
+        assert!(original, "{name} is not byte-identical to a ready input");
+    }
+    // The inputs are untouched.
+    assert_eq!(
+        dir.read("in/missing-customer.pdf"),
+        std::fs::read(repo("fixtures/returned/missing-customer.pdf")).unwrap()
+    );
+}
+
+#[test]
+fn expect_compares_ids_organizations_and_emails() {
+    let dir = Dir::new();
+    let form = repo("fixtures/returned/seq-pyhanko.pdf");
+    let input = repo("fixtures/returned/base/full.toml");
+    dir.formtool().arg("verify").arg(&form).arg("--expect").arg(&input).args(["--format", "json"]).assert().success();
+    let other = std::fs::read_to_string(&input).unwrap().replace("Northwind Traders GmbH", "Southwind Traders GmbH");
+    dir.write("other.toml", other);
+    dir.formtool()
+        .arg("verify")
+        .arg(&form)
+        .args(["--expect", "other.toml", "--format", "text"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "expect: new partner organization is \"Northwind Traders GmbH\", expected \"Southwind Traders GmbH\"",
+        ));
+}
+
+#[test]
+fn bad_invocations_exit_2() {
+    let dir = Dir::new();
+    dir.formtool()
+        .args(["verify", "nothing-here.pdf"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing-here.pdf: cannot read"));
+    dir.formtool().arg("verify").assert().code(2);
+    dir.write("bad.pem", "not a certificate");
+    dir.formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/seq-pyhanko.pdf"))
+        .args(["--trust", "bad.pem"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.pem"));
+}
+
+#[test]
+fn our_own_filled_form_is_not_ready_until_signed() {
+    let dir = Dir::new();
+    dir.formtool().args(["fill", repo("fixtures/transfer.toml").to_str().unwrap(), "-o", "f.pdf"]).assert().success();
+    let out = dir.formtool().args(["verify", "f.pdf", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let failing: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["signature.current_partner", "signature.customer", "signature.new_partner"]);
+    assert_eq!(v["customer"]["microsoft_id"], "0c7d2a9f-1e3b-4c5d-8e6f-7a8b9c0d1e2f");
+    assert_eq!(v["source"], "digital");
+}
