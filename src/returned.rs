@@ -47,7 +47,9 @@ pub struct DigitalSignature {
 /// A returned form, opened.
 pub struct Returned<'a> {
     pub bytes: &'a [u8],
-    /// Every revision that could be read, oldest first; the last is the document as it is now.
+    /// The revisions from the first signed one on, oldest first; the last is the document as
+    /// it is now (and the only one when nothing is signed). Earlier revisions are not loaded:
+    /// anything may change before the first signature.
     pub revisions: Vec<Revision>,
     pub fields: Vec<FormField>,
     pub signatures: Vec<DigitalSignature>,
@@ -74,7 +76,16 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    // Jump between occurrences of the first byte; much faster than comparing every window.
+    let mut from = 0;
+    while let Some(i) = hay[from..].iter().position(|b| *b == needle[0]) {
+        let at = from + i;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// At most this many revisions are examined: a real form has one per party and a few fills.
@@ -91,10 +102,22 @@ impl<'a> Returned<'a> {
         if ends.len() > MAX_REVISIONS {
             return Err(format!("{} revisions (more than {MAX_REVISIONS}): refusing to analyse", ends.len()));
         }
+        // Signatures are read from the document as it is now; only the revisions from the
+        // first signed one on matter to the integrity rules, so earlier ones are not loaded.
+        let fields = form_fields(&latest);
+        let mut signatures: Vec<DigitalSignature> = fields
+            .iter()
+            .filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some())
+            .filter_map(|f| read_signature(bytes, &latest, f, &ends, trust))
+            .collect();
+        let first_signed_end = signatures.iter().map(|s| s.verdict.signed_len).filter(|l| *l > 0).min();
         let mut revisions = Vec::new();
         for (k, end) in ends.iter().enumerate() {
             if k + 1 == ends.len() {
                 break;
+            }
+            if first_signed_end.is_none_or(|first| *end < first) {
+                continue;
             }
             // A "%%EOF" inside a stream is not a revision end; such a prefix does not load.
             if let Ok(doc) = Document::load_mem(&bytes[..*end])
@@ -104,13 +127,9 @@ impl<'a> Returned<'a> {
             }
         }
         revisions.push(Revision { end: last_end, doc: latest });
-        let doc = &revisions[revisions.len() - 1].doc;
-        let fields = form_fields(doc);
-        let signatures = fields
-            .iter()
-            .filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some())
-            .filter_map(|f| read_signature(bytes, doc, f, &revisions, trust))
-            .collect();
+        for sig in &mut signatures {
+            sig.revision = revisions.iter().position(|r| r.end == sig.verdict.signed_len && sig.verdict.signed_len > 0);
+        }
         Ok(Returned { bytes, revisions, fields, signatures, trailing_garbage })
     }
 
@@ -124,7 +143,7 @@ fn read_signature(
     bytes: &[u8],
     doc: &Document,
     field: &FormField,
-    revisions: &[Revision],
+    ends: &[usize],
     trust: Option<&TrustAnchors>,
 ) -> Option<DigitalSignature> {
     let field_dict = doc.get_dictionary(field.id?).ok()?;
@@ -146,10 +165,9 @@ fn read_signature(
         .unwrap_or_default();
     // The revision that wrote this signature ends at the first revision end after the gap.
     let gap_start = byte_range.get(1).copied().and_then(|a| usize::try_from(a).ok());
-    let revision_end = gap_start.and_then(|a| revision_ends(bytes).into_iter().find(|e| *e > a));
+    let revision_end = gap_start.and_then(|a| ends.iter().copied().find(|e| *e > a));
     let input = SignatureInput { file: bytes, byte_range, contents, sub_filter, revision_end };
     let verdict = signature::verify(&input, trust);
-    let revision = revisions.iter().position(|r| r.end == verdict.signed_len && verdict.signed_len > 0);
     let m = get(doc, sig, b"M").and_then(|m| m.as_str().ok()).map(crate::pdf::decode_text_string);
     let widget = field.first_widget();
     Some(DigitalSignature {
@@ -158,6 +176,6 @@ fn read_signature(
         rect: widget.and_then(|w| w.rect),
         time: verdict.signing_time.clone().or(m),
         verdict,
-        revision,
+        revision: None,
     })
 }
