@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use lopdf::Document;
 use sha2::{Digest, Sha256};
 
+use crate::appearance::{Shown, comparable, need_appearances, shown_text};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::integrity;
 use crate::layout::{self, FieldKind, Party, Rect, Role};
@@ -60,7 +61,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         checks: Vec::new(),
         error: None,
     };
-    let values = Values::of(&form.fields);
+    let values = Values::of(&form.fields, form.latest());
     if values.by_role.is_empty() && form.fields.is_empty() && looks_scanned(form.latest()) {
         report.source = Some(Source::Scanned);
         report.checks = scanned_not_supported();
@@ -99,23 +100,56 @@ pub fn signature_boxes() -> Vec<(Party, Rect)> {
     Party::ALL.iter().filter_map(|p| page.field(&Role::Signature(*p).field_name()).map(|f| (*p, f.rect))).collect()
 }
 
-/// Field values by role (embedded form names).
+/// Field values by role (embedded form names), and whether each is shown as it is stored.
 struct Values {
     by_role: BTreeMap<Role, Option<String>>,
     kinds: BTreeMap<Role, Option<FieldKind>>,
+    /// Text fields whose appearance does not show their value: role → why.
+    not_shown: BTreeMap<Role, String>,
 }
 
 impl Values {
-    fn of(fields: &[FormField]) -> Values {
+    fn of(fields: &[FormField], doc: &Document) -> Values {
         let mut by_role = BTreeMap::new();
         let mut kinds = BTreeMap::new();
+        let mut not_shown = BTreeMap::new();
+        let regenerate = need_appearances(doc);
         for f in fields {
-            if let Some(role) = Role::from_field_name(&f.name) {
-                by_role.insert(role, f.value.clone().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()));
-                kinds.insert(role, f.kind);
+            let Some(role) = Role::from_field_name(&f.name) else { continue };
+            let mut value = f.value.clone().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+            let widget = f.first_widget().and_then(|w| w.id).or(f.id);
+            if f.kind == Some(FieldKind::Checkbox) {
+                // A box is ticked only if its value and its shown state (/AS) both say so.
+                let shown_state = widget
+                    .and_then(|w| doc.get_dictionary(w).ok())
+                    .and_then(|d| d.get(b"AS").ok())
+                    .and_then(|a| a.as_name().ok())
+                    .map(|a| String::from_utf8_lossy(a).into_owned());
+                if shown_state.as_deref().is_some_and(|s| !is_ticked(Some(s))) {
+                    value = Some("Off".into());
+                }
+            } else if f.kind == Some(FieldKind::Text)
+                && let (Some(v), Some(w)) = (&value, widget)
+            {
+                match shown_text(doc, w) {
+                    Shown::Text(t) if comparable(&t) != comparable(v) => {
+                        not_shown.insert(role, format!("{} shows {:?} but its value is {v:?}", f.name, t.trim()));
+                    }
+                    Shown::Nothing if !regenerate => {
+                        not_shown.insert(role, format!("{} has a value but shows nothing (no appearance)", f.name));
+                    }
+                    _ => {}
+                }
             }
+            by_role.insert(role, value);
+            kinds.insert(role, f.kind);
         }
-        Values { by_role, kinds }
+        Values { by_role, kinds, not_shown }
+    }
+
+    /// Why the value of `role` would not be seen as stored, if it would not.
+    fn display_problem(&self, role: Role) -> Option<&String> {
+        self.not_shown.get(&role)
     }
 
     fn text(&self, role: Role) -> Option<String> {
@@ -259,6 +293,11 @@ fn admin_checks(values: &Values) -> Vec<Check> {
                     }
                 }
             }
+            for role in [Role::AdminName(p), Role::AdminEmail(p), Role::AdminPhone(p)] {
+                if let Some(why) = values.display_problem(role) {
+                    missing.push(why.clone());
+                }
+            }
             if same_email {
                 missing.push("both admins have the same email; they must be different people".into());
             }
@@ -284,6 +323,9 @@ fn id_check(party: Party, values: &Values) -> Check {
     match values.text(role) {
         None => Check::new(id, false, Method::Field, format!("{} Microsoft ID missing", party.title())),
         Some(v) => match normalize_guid(&v) {
+            Some(_) if values.display_problem(role).is_some() => {
+                Check::new(id, false, Method::Field, values.display_problem(role).cloned().unwrap_or_default())
+            }
             Some(g) => Check::new(id, true, Method::Field, g),
             None => Check::new(id, false, Method::Field, format!("{} Microsoft ID {v:?} is not a GUID", party.title())),
         },
@@ -298,6 +340,9 @@ fn subscriptions_check(values: &Values) -> Check {
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
     for (n, s) in &subs {
+        if let Some(why) = values.display_problem(Role::Subscription(*n)) {
+            problems.push(why.clone());
+        }
         match normalize_guid(s) {
             None => problems.push(format!("subscription {n} {s:?} is not a GUID")),
             Some(g) => {

@@ -17,10 +17,12 @@
 //! - [`signature`]: cryptographic verification of one PDF signature (CMS);
 //! - [`marks`]: what a page paints and where (drawn signatures, added content);
 //! - [`integrity`]: the named rules for what may change after a signature;
+//! - [`appearance`]: what a field's appearance actually shows;
 //! - [`checks`]: the checks of a returned form; [`report`]: how verdicts are written;
 //! - [`verify`]: the `verify` command over files and folders;
 //! - [`output`]: atomic writes that never overwrite without `--force`.
 
+pub mod appearance;
 pub mod checks;
 pub mod cli;
 pub mod code;

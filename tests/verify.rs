@@ -232,3 +232,53 @@ fn our_own_filled_form_is_not_ready_until_signed() {
     assert_eq!(v["customer"]["microsoft_id"], "0c7d2a9f-1e3b-4c5d-8e6f-7a8b9c0d1e2f");
     assert_eq!(v["source"], "digital");
 }
+
+/// A filled form changed with lopdf, then verified through the library.
+fn verify_modified(change: impl FnOnce(&mut lopdf::Document)) -> formtool::report::FormReport {
+    let t = &formtool::input::load(&repo("fixtures/transfer.toml"), false).unwrap().transfers[0];
+    let pdf = formtool::fill::fill_embedded(t, &Default::default());
+    let mut doc = lopdf::Document::load_mem(&pdf).unwrap();
+    change(&mut doc);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    formtool::checks::verify_bytes("modified.pdf", &out, &Default::default())
+}
+
+fn field_id(doc: &lopdf::Document, name: &str) -> lopdf::ObjectId {
+    formtool::pdf::form_fields(doc).into_iter().find(|f| f.name == name).unwrap().id.unwrap()
+}
+
+fn check<'a>(report: &'a formtool::report::FormReport, id: &str) -> &'a formtool::report::Check {
+    report.checks.iter().find(|c| c.id == id).unwrap()
+}
+
+#[test]
+fn a_value_that_its_appearance_does_not_show_fails() {
+    // The value says one GUID, the appearance (what a reviewer sees) shows the original one.
+    let report = verify_modified(|doc| {
+        let id = field_id(doc, "Customer_MicrosoftId");
+        doc.get_dictionary_mut(id)
+            .unwrap()
+            .set("V", lopdf::Object::string_literal("11111111-2222-4333-8444-555555555555"));
+    });
+    let c = check(&report, "id.customer");
+    assert!(!c.ok && c.detail.contains("shows \"0c7d2a9f-1e3b-4c5d-8e6f-7a8b9c0d1e2f\""), "{c:?}");
+
+    // A value with no appearance at all is invisible in most viewers.
+    let report = verify_modified(|doc| {
+        let id = field_id(doc, "NewPartner_AdminPhone");
+        doc.get_dictionary_mut(id).unwrap().remove(b"AP");
+    });
+    let c = check(&report, "admin.new_partner");
+    assert!(!c.ok && c.detail.contains("shows nothing"), "{c:?}");
+}
+
+#[test]
+fn a_checkbox_whose_shown_state_is_off_is_not_ticked() {
+    let report = verify_modified(|doc| {
+        let id = field_id(doc, "Customer_AgreementAccepted");
+        doc.get_dictionary_mut(id).unwrap().set("AS", "Off");
+    });
+    assert!(!check(&report, "attest.customer_agreement").ok);
+    assert!(check(&report, "attest.reseller_relationship").ok);
+}
