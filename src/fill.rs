@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
 use rayon::prelude::*;
+use sha2::Digest;
 
 use crate::cli::FillArgs;
 use crate::code::PageCode;
@@ -90,14 +91,86 @@ pub fn role_values(t: &Transfer) -> Vec<(Role, FieldValue)> {
 /// Fill the embedded form for one transfer and return the PDF bytes.
 pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
     let n = transfer.subscriptions.len();
+    if n <= layout::SUBSCRIPTIONS_ON_FIRST_PAGE && !options.flatten {
+        return fill_as_update(transfer);
+    }
     let mut form = if n <= layout::SUBSCRIPTIONS_ON_FIRST_PAGE {
         template::blank_built().clone()
     } else {
         template::build(&layout::pages_for(n))
     };
+    fill_form(&mut form, transfer);
+    if options.flatten {
+        flatten(&mut form);
+    }
+    let seed = serde_json::to_vec(transfer).unwrap_or_default();
+    template::save(&mut form, &seed)
+}
+
+/// The blank form's bytes and the document parsed back from them (so that its cross-reference
+/// offsets are known), made once per process.
+fn blank_on_disk() -> &'static (Vec<u8>, lopdf::Document) {
+    static BLANK: std::sync::OnceLock<(Vec<u8>, lopdf::Document)> = std::sync::OnceLock::new();
+    BLANK.get_or_init(|| {
+        let bytes = template::blank_form();
+        // SAFETY-style note: these are our own template's bytes, checked by the tests; a parse
+        // failure is a build defect, not user input.
+        let doc = lopdf::Document::load_mem(&bytes).expect("the embedded blank form parses");
+        (bytes, doc)
+    })
+}
+
+/// The common case — one page, not flattened — written as an incremental update of the blank
+/// form (PDF 32000-1 7.5.6): the blank form's bytes unchanged, then only the filled fields,
+/// their appearances and the page code. Copying the blank bytes instead of re-serialising every
+/// object is what lets formtool fill thousands of forms per second.
+fn fill_as_update(transfer: &Transfer) -> Vec<u8> {
+    let (bytes, blank_doc) = blank_on_disk();
+    let built = template::blank_built();
+    let mut doc = lopdf::Document::new_from_prev(blank_doc);
+    // Copy-on-write: the objects this fill changes start as copies of the blank form's.
+    let values = role_values(transfer);
+    let mut changed: Vec<ObjectId> = built.pages.clone();
+    changed.extend(values.iter().filter_map(|(role, _)| built.fields.get(&role.field_name()).copied()));
+    for id in changed {
+        if let Ok(obj) = blank_doc.get_object(id) {
+            doc.objects.insert(id, obj.clone());
+        }
+    }
+    let mut form = BuiltForm {
+        doc,
+        fields: built.fields.clone(),
+        pages: built.pages.clone(),
+        specs: built.specs.clone(),
+        font_id: built.font_id,
+        acroform_id: built.acroform_id,
+    };
+    fill_form(&mut form, transfer);
+    let digest = sha2::Sha256::digest(serde_json::to_vec(transfer).unwrap_or_default());
+    let id = Object::String(digest[..16].to_vec(), lopdf::StringFormat::Hexadecimal);
+    let first_id = blank_doc.trailer.get(b"ID").ok().and_then(|i| i.as_array().ok()).and_then(|a| a.first()).cloned();
+    // The first file identifier stays the original's; the second changes with each update.
+    form.doc.trailer.set("ID", vec![first_id.unwrap_or(id.clone()), id]);
+    // The update's cross-reference section takes the form of the previous one (a classic
+    // table); only that property of the "previous document" argument is used when saving.
+    let mut previous = lopdf::Document::new();
+    previous.reference_table.cross_reference_type = blank_doc.reference_table.cross_reference_type;
+    let mut update = lopdf::IncrementalDocument::create_from(bytes.clone(), previous);
+    update.new_document = form.doc;
+    let mut out = Vec::with_capacity(bytes.len() + 16 * 1024);
+    // Writing into a Vec fails only on allocation failure, which aborts anyway.
+    let _ = update.save_to(&mut out);
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Put the transfer's values and the page codes into a form.
+fn fill_form(form: &mut BuiltForm, transfer: &Transfer) {
     for (role, value) in role_values(transfer) {
         if let Some(id) = form.fields.get(&role.field_name()).copied() {
-            set_field(&mut form, id, &value);
+            set_field(form, id, &value);
         }
     }
     let pages = form.pages.len();
@@ -106,20 +179,15 @@ pub fn fill_embedded(transfer: &Transfer, options: &FillOptions) -> Vec<u8> {
         let area = form.specs[index].code_box;
         if let Some((image, ops)) = code.image(&area) {
             let image_id = form.doc.add_object(image);
-            if let Some(resources) = page_resources_mut(&mut form, page_id) {
+            if let Some(resources) = page_resources_mut(form, page_id) {
                 let mut xobjects =
                     resources.get(b"XObject").ok().and_then(|x| x.as_dict().ok()).cloned().unwrap_or_default();
                 xobjects.set(crate::code::CODE_IMAGE, image_id);
                 resources.set("XObject", xobjects);
             }
-            append_page_content(&mut form, page_id, ops.into_bytes());
+            append_page_content(form, page_id, ops.into_bytes());
         }
     }
-    if options.flatten {
-        flatten(&mut form);
-    }
-    let seed = serde_json::to_vec(transfer).unwrap_or_default();
-    template::save(&mut form, &seed)
 }
 
 /// Set one field's value and appearance.
