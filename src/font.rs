@@ -105,6 +105,7 @@ impl EmbeddedFont {
     }
 
     fn scaled(&self, v: i16) -> i64 {
+        // (Advance widths are u16 and go through `width_array`; metrics here are i16.)
         (f32::from(v) * 1000.0 / self.units_per_em).round() as i64
     }
 
@@ -128,7 +129,7 @@ impl EmbeddedFont {
             "StemV" => 80,
             "FontFile2" => file_id,
         });
-        let widths: Vec<Object> = self.advances.iter().map(|a| Object::Integer(self.scaled(*a as i16))).collect();
+        let (default_width, widths) = self.width_array();
         let cid_font_id = doc.add_object(dictionary! {
             "Type" => "Font",
             "Subtype" => "CIDFontType2",
@@ -139,7 +140,8 @@ impl EmbeddedFont {
                 "Supplement" => 0,
             },
             "FontDescriptor" => descriptor_id,
-            "W" => vec![Object::Integer(0), Object::Array(widths)],
+            "DW" => default_width,
+            "W" => widths,
             "CIDToGIDMap" => "Identity",
         });
         let mut to_unicode =
@@ -154,6 +156,52 @@ impl EmbeddedFont {
             "DescendantFonts" => vec![Object::Reference(cid_font_id)],
             "ToUnicode" => to_unicode_id,
         })
+    }
+
+    /// Glyph widths as `/DW` and a compact `/W` array (PDF 32000-1 9.7.4.3): glyphs with the
+    /// most common width are left to `/DW`, runs of equal widths become `first last width`, the
+    /// rest `first [w1 w2 …]`. Every reader parses this array, so its size matters: written
+    /// naively it is thousands of numbers.
+    fn width_array(&self) -> (i64, Vec<Object>) {
+        let widths: Vec<i64> =
+            self.advances.iter().map(|a| (f32::from(*a) * 1000.0 / self.units_per_em).round() as i64).collect();
+        let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+        for w in &widths {
+            *counts.entry(*w).or_default() += 1;
+        }
+        let default = counts.iter().max_by_key(|(w, n)| (**n, -**w)).map(|(w, _)| *w).unwrap_or(1000);
+        let mut out = Vec::new();
+        let mut g = 0;
+        while g < widths.len() {
+            if widths[g] == default {
+                g += 1;
+                continue;
+            }
+            let run = widths[g..].iter().take_while(|w| **w == widths[g]).count();
+            if run >= 3 {
+                out.extend([
+                    Object::Integer(g as i64),
+                    Object::Integer((g + run - 1) as i64),
+                    Object::Integer(widths[g]),
+                ]);
+                g += run;
+                continue;
+            }
+            // A list of differing widths, ended by a default width or the start of a run.
+            let start = g;
+            let mut list = Vec::new();
+            while g < widths.len() && widths[g] != default {
+                let ahead = widths[g..].iter().take_while(|w| **w == widths[g]).count();
+                if ahead >= 3 {
+                    break;
+                }
+                list.push(Object::Integer(widths[g]));
+                g += 1;
+            }
+            out.push(Object::Integer(start as i64));
+            out.push(Object::Array(list));
+        }
+        (default, out)
     }
 
     /// The `ToUnicode` CMap (PDF 32000-1 9.10.3): glyph id → character, lowest code point wins.
@@ -197,6 +245,34 @@ mod tests {
         let f = embedded();
         assert!(f.unsupported_chars("Åsa Ørsted, Łódź, Müller, Ελληνικά, Кириллица, №").is_empty());
         assert_eq!(f.unsupported_chars("a😀b😀"), vec!['😀']);
+    }
+
+    #[test]
+    fn the_width_array_gives_every_glyph_its_width() {
+        let f = embedded();
+        let (default, array) = f.width_array();
+        let mut widths = vec![default; f.advances.len()];
+        let mut i = 0;
+        while i < array.len() {
+            let first = array[i].as_i64().unwrap() as usize;
+            match &array[i + 1] {
+                Object::Array(list) => {
+                    for (k, w) in list.iter().enumerate() {
+                        widths[first + k] = w.as_i64().unwrap();
+                    }
+                    i += 2;
+                }
+                last => {
+                    let (last, w) = (last.as_i64().unwrap() as usize, array[i + 2].as_i64().unwrap());
+                    widths[first..=last].iter_mut().for_each(|x| *x = w);
+                    i += 3;
+                }
+            }
+        }
+        for (g, a) in f.advances.iter().enumerate() {
+            assert_eq!(widths[g], (f32::from(*a) * 1000.0 / f.units_per_em).round() as i64, "glyph {g}");
+        }
+        assert!(array.len() < f.advances.len() / 2, "the array should be compact: {} entries", array.len());
     }
 
     #[test]
