@@ -110,7 +110,7 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
             next: &form.revisions[i].doc,
             locked: &locked,
             boxes,
-            revision: i + 1,
+            revisions: (form.revisions[i - 1].number + 1, form.revisions[i].number),
             problems: Vec::new(),
             applied: Vec::new(),
             explained: HashSet::new(),
@@ -146,8 +146,8 @@ struct Diff<'a> {
     next: &'a Document,
     locked: &'a BTreeMap<String, String>,
     boxes: &'a [(usize, Rect)],
-    /// 1-based revision number, for messages.
-    revision: usize,
+    /// The 1-based revisions whose net change is being judged, for messages.
+    revisions: (usize, usize),
     problems: Vec<String>,
     applied: Vec<Rule>,
     /// Objects whose changes a semantic comparison has judged.
@@ -186,7 +186,9 @@ fn name(k: &[u8]) -> String {
 
 impl Diff<'_> {
     fn problem(&mut self, message: impl Into<String>) {
-        let m = format!("revision {}: {}", self.revision, message.into());
+        let (a, b) = self.revisions;
+        let place = if a >= b { format!("revision {b}") } else { format!("revisions {a}-{b}") };
+        let m = format!("{place}: {}", message.into());
         if !self.problems.contains(&m) {
             self.problems.push(m);
         }

@@ -25,6 +25,8 @@ use crate::signature::{self, SignatureInput, SignatureVerdict, TrustAnchors};
 pub struct Revision {
     /// Offset just past this revision's `%%EOF` and its end-of-line.
     pub end: usize,
+    /// 1-based position among all the file's revisions, for messages.
+    pub number: usize,
     pub doc: Document,
 }
 
@@ -47,9 +49,9 @@ pub struct DigitalSignature {
 /// A returned form, opened.
 pub struct Returned<'a> {
     pub bytes: &'a [u8],
-    /// The revisions from the first signed one on, oldest first; the last is the document as
-    /// it is now (and the only one when nothing is signed). Earlier revisions are not loaded:
-    /// anything may change before the first signature.
+    /// The signed revisions, oldest first, then the document as it is now (the only one when
+    /// nothing is signed). Other revisions are not loaded: anything may change before the
+    /// first signature, and between two signed states only the net change matters.
     pub revisions: Vec<Revision>,
     pub fields: Vec<FormField>,
     pub signatures: Vec<DigitalSignature>,
@@ -110,23 +112,26 @@ impl<'a> Returned<'a> {
             .filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some())
             .filter_map(|f| read_signature(bytes, &latest, f, &ends, trust))
             .collect();
-        let first_signed_end = signatures.iter().map(|s| s.verdict.signed_len).filter(|l| *l > 0).min();
+        let signed_ends: Vec<usize> = signatures.iter().map(|s| s.verdict.signed_len).filter(|l| *l > 0).collect();
         let mut revisions = Vec::new();
         for (k, end) in ends.iter().enumerate() {
             if k + 1 == ends.len() {
                 break;
             }
-            if first_signed_end.is_none_or(|first| *end < first) {
+            // Only the states that were signed are needed: the integrity rules compare each
+            // signed state with the next one (and the last with the file as it is now), so
+            // unsigned updates in between are judged by their net effect.
+            if !signed_ends.contains(end) {
                 continue;
             }
             // A "%%EOF" inside a stream is not a revision end; such a prefix does not load.
             if let Ok(doc) = Document::load_mem(&bytes[..*end])
                 && !doc.is_encrypted()
             {
-                revisions.push(Revision { end: *end, doc });
+                revisions.push(Revision { end: *end, number: k + 1, doc });
             }
         }
-        revisions.push(Revision { end: last_end, doc: latest });
+        revisions.push(Revision { end: last_end, number: ends.len().max(1), doc: latest });
         for sig in &mut signatures {
             sig.revision = revisions.iter().position(|r| r.end == sig.verdict.signed_len && sig.verdict.signed_len > 0);
         }
