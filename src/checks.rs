@@ -78,6 +78,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     for party in Party::ALL {
         report.checks.push(signature_check(party, &boxes, &form.signatures, &page1, form.signatures.len()));
     }
+    one_signer_per_party(&mut report.checks, &boxes, &form.signatures);
     report.checks.extend(admin_checks(&values));
     for party in Party::ALL {
         report.checks.push(id_check(party, &values));
@@ -264,6 +265,34 @@ fn signature_check(
         format!("no signature in the {title} box")
     };
     Check::new(id, false, method, detail)
+}
+
+/// Three signatures by one certificate are one party's, not three: the second box signed by
+/// the same signer as an earlier box fails.
+fn one_signer_per_party(checks: &mut [Check], boxes: &[(Party, Rect)], signatures: &[DigitalSignature]) {
+    let mut seen: Vec<(String, Party)> = Vec::new();
+    for (party, bx) in boxes {
+        let Some(sig) = signatures.iter().find(|s| s.page == Some(1) && s.rect.is_some_and(|r| in_box(&r, bx))) else {
+            continue;
+        };
+        let signer = sig.verdict.signer.clone();
+        if signer.is_empty() {
+            continue;
+        }
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == signer) {
+            let id = format!("signature.{}", party.key());
+            if let Some(c) = checks.iter_mut().find(|c| c.id == id && c.ok) {
+                c.ok = false;
+                c.detail = format!(
+                    "the {} box is signed by {signer}, who also signed the {} box: each party signs for itself",
+                    party.title(),
+                    first.title()
+                );
+            }
+        } else {
+            seen.push((signer, *party));
+        }
+    }
 }
 
 fn admin_checks(values: &Values) -> Vec<Check> {
