@@ -46,16 +46,13 @@ pub fn open_pdf(path: &Path) -> Result<(Vec<u8>, Document), Failure> {
     Ok((bytes, doc))
 }
 
-/// Parse PDF bytes, with the reason in words when that fails.
+/// Parse PDF bytes, with the reason in words when that fails, within the bounds of
+/// [`crate::limits`].
 pub fn load_pdf(bytes: &[u8]) -> Result<Document, String> {
     if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
         return Err("not a PDF file (no %PDF- header)".to_string());
     }
-    let doc = Document::load_mem(bytes).map_err(|e| format!("not a readable PDF: {e}"))?;
-    if doc.is_encrypted() {
-        return Err("the PDF is encrypted".to_string());
-    }
-    Ok(doc)
+    crate::limits::load_pdf_bounded(bytes)
 }
 
 /// The fields of a PDF held in memory.

@@ -434,7 +434,10 @@ impl Diff<'_> {
                 self.problem(format!("page {number}: added content cannot be read"));
                 continue;
             };
-            let bytes = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+            let Some(bytes) = crate::limits::content_stream(stream) else {
+                self.problem(format!("page {number}: added content is too large to read"));
+                continue;
+            };
             if !marks::content_is_readable(&bytes) {
                 self.problem(format!("page {number}: added content cannot be read"));
                 continue;

@@ -19,7 +19,8 @@
 //! - [`integrity`]: the named rules for what may change after a signature;
 //! - [`appearance`]: what a field's appearance actually shows;
 //! - [`checks`]: the checks of a returned form; [`report`]: how verdicts are written;
-//! - [`verify`]: the `verify` command over files and folders;
+//! - [`verify`]: the `verify` command over files and folders; [`limits`]: the bounds that keep
+//!   it safe on hostile files;
 //! - [`output`]: atomic writes that never overwrite without `--force`.
 
 pub mod appearance;
@@ -35,6 +36,7 @@ pub mod input;
 pub mod inspect;
 pub mod integrity;
 pub mod layout;
+pub mod limits;
 pub mod marks;
 pub mod output;
 pub mod pdf;

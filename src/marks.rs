@@ -330,7 +330,13 @@ fn interpret(
                     }
                     let inner_resources =
                         xobject.dict.get(b"Resources").ok().and_then(|r| resolve(doc, r).as_dict().ok()).or(resources);
-                    let bytes = xobject.decompressed_content().unwrap_or_else(|_| xobject.content.clone());
+                    // A Form XObject may be drawn many times: its bytes are charged to the
+                    // budget (one operation per 64 bytes) so repeated large ones end the reading.
+                    if *budget == 0 {
+                        return;
+                    }
+                    let Some(bytes) = crate::limits::content_stream(xobject) else { continue };
+                    *budget = budget.saturating_sub(bytes.len() / 64);
                     interpret(doc, &bytes, inner_resources, inner, depth + 1, budget, out);
                 }
             }
@@ -397,8 +403,9 @@ fn interpret(
 }
 
 /// The content of a page (all its content streams, decoded and joined) and its resources.
+/// Content over [`crate::limits::MAX_CONTENT_BYTES`] reads as empty (nothing counts as drawn).
 pub fn page_content(doc: &Document, page_id: lopdf::ObjectId) -> (Vec<u8>, Option<Dictionary>) {
-    let content = doc.get_page_content(page_id);
+    let content = crate::limits::page_content(doc, page_id).unwrap_or_default();
     let resources = doc
         .get_dictionary(page_id)
         .ok()

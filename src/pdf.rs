@@ -165,14 +165,15 @@ const MAX_FIELD_DEPTH: usize = 32;
 /// Every terminal field of the document's AcroForm, in tree order. A PDF without an AcroForm
 /// gives an empty list.
 pub fn form_fields(doc: &Document) -> Vec<FormField> {
-    let mut page_of: BTreeMap<ObjectId, usize> = BTreeMap::new();
+    let mut page_of = PageIndex::default();
     for (number, page_id) in doc.get_pages() {
+        page_of.by_page.insert(page_id, number as usize);
         if let Ok(page) = doc.get_dictionary(page_id)
             && let Some(Object::Array(annots)) = get(doc, page, b"Annots")
         {
             for a in annots {
                 if let Object::Reference(id) = a {
-                    page_of.insert(*id, number as usize);
+                    page_of.by_annot.insert(*id, number as usize);
                 }
             }
         }
@@ -195,6 +196,14 @@ pub fn form_fields(doc: &Document) -> Vec<FormField> {
     out
 }
 
+/// Page numbers by annotation and by page object, computed once per document: looking pages
+/// up per widget would be quadratic in a hostile file with many of both.
+#[derive(Default)]
+struct PageIndex {
+    by_annot: BTreeMap<ObjectId, usize>,
+    by_page: BTreeMap<ObjectId, usize>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn walk_field(
     doc: &Document,
@@ -202,7 +211,7 @@ fn walk_field(
     parent_name: &str,
     inherited_ft: Option<&[u8]>,
     depth: usize,
-    page_of: &BTreeMap<ObjectId, usize>,
+    page_of: &PageIndex,
     seen: &mut HashSet<ObjectId>,
     out: &mut Vec<FormField>,
 ) {
@@ -245,9 +254,9 @@ fn walk_field(
         let Ok(wd) = resolve(doc, w).as_dict() else {
             continue;
         };
-        let page = wid.and_then(|i| page_of.get(&i).copied()).or_else(|| {
+        let page = wid.and_then(|i| page_of.by_annot.get(&i).copied()).or_else(|| {
             let p = wd.get(b"P").ok()?.as_reference().ok()?;
-            doc.get_pages().into_iter().find(|(_, id)| *id == p).map(|(n, _)| n as usize)
+            page_of.by_page.get(&p).copied()
         });
         let rect = wd.get(b"Rect").ok().and_then(|r| rect_from(doc, r));
         widgets.push(Widget { id: wid, page, rect });

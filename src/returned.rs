@@ -98,6 +98,7 @@ impl<'a> Returned<'a> {
     /// cannot be read as a PDF at all.
     pub fn open(bytes: &'a [u8], trust: Option<&TrustAnchors>) -> Result<Returned<'a>, String> {
         let latest = load_pdf(bytes)?;
+        crate::limits::check_document(&latest)?;
         let ends = revision_ends(bytes);
         let last_end = ends.last().copied().unwrap_or(bytes.len());
         let trailing_garbage = bytes[last_end.min(bytes.len())..].iter().any(|b| !b.is_ascii_whitespace() && *b != 0);
@@ -107,11 +108,17 @@ impl<'a> Returned<'a> {
         // Signatures are read from the document as it is now; only the revisions from the
         // first signed one on matter to the integrity rules, so earlier ones are not loaded.
         let fields = form_fields(&latest);
-        let mut signatures: Vec<DigitalSignature> = fields
-            .iter()
-            .filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some())
-            .filter_map(|f| read_signature(bytes, &latest, f, &ends, trust))
-            .collect();
+        let signed: Vec<&FormField> =
+            fields.iter().filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some()).collect();
+        if signed.len() > crate::limits::MAX_SIGNATURES {
+            return Err(format!(
+                "{} signed signature fields (more than {}): refusing to analyse",
+                signed.len(),
+                crate::limits::MAX_SIGNATURES
+            ));
+        }
+        let mut signatures: Vec<DigitalSignature> =
+            signed.into_iter().filter_map(|f| read_signature(bytes, &latest, f, &ends, trust)).collect();
         let signed_ends: Vec<usize> = signatures.iter().map(|s| s.verdict.signed_len).filter(|l| *l > 0).collect();
         let mut revisions = Vec::new();
         for (k, end) in ends.iter().enumerate() {
@@ -125,9 +132,7 @@ impl<'a> Returned<'a> {
                 continue;
             }
             // A "%%EOF" inside a stream is not a revision end; such a prefix does not load.
-            if let Ok(doc) = Document::load_mem(&bytes[..*end])
-                && !doc.is_encrypted()
-            {
+            if let Ok(doc) = crate::limits::load_pdf_bounded(&bytes[..*end]) {
                 revisions.push(Revision { end: *end, number: k + 1, doc });
             }
         }

@@ -7,14 +7,27 @@
 //! and the report keeps the order of the sorted input list, so the same folder always gives
 //! the same report.
 //!
+//! Time: each file is checked on a thread of its own ([`verify_file_within`]) while the
+//! worker waits at most [`FILE_TIME_LIMIT`]; a file that takes longer gets `status: error`
+//! ("took longer than 60 s") and the batch goes on. Stable Rust cannot stop a thread, so the
+//! late one runs on in the background until it ends by itself (every loop in the checks is
+//! bounded, see [`crate::limits`]) and its result is dropped; at most
+//! [`MAX_LATE_THREADS`] may run on at once, which bounds the memory they hold. Panics inside a
+//! check are caught and reported without the default panic message on stderr.
+//!
 //! ```no_run
 //! // formtool verify returned/ --format csv --report monday.csv --ready-dir upload/
 //! ```
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, Once};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -72,6 +85,124 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Longest one file may take to check before it is reported as an error. A genuine form takes
+/// a few milliseconds; the hidden `FORMTOOL_FILE_TIME_LIMIT_SECS` variable changes it (tests).
+pub const FILE_TIME_LIMIT: Duration = Duration::from_secs(60);
+/// Most checks that may run on past their time limit at once (each holds at most one file).
+pub const MAX_LATE_THREADS: usize = 4;
+/// Stack of each checking thread: room for lopdf's bounded recursion in a debug build.
+const CHECK_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+/// The time limit in force: [`FILE_TIME_LIMIT`] unless the hidden variable says otherwise.
+pub fn file_time_limit() -> Duration {
+    std::env::var("FORMTOOL_FILE_TIME_LIMIT_SECS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(FILE_TIME_LIMIT)
+}
+
+/// Checks that ran past their limit and are still running.
+static LATE: Mutex<usize> = Mutex::new(0);
+static LATE_DONE: Condvar = Condvar::new();
+
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+/// [`verify_file`] on a thread of its own, waiting at most `limit` for it. See the module
+/// documentation for what happens to a check that runs late.
+pub fn verify_file_within(path: &Path, options: &Arc<VerifyOptions>, limit: Duration) -> FormReport {
+    let label = path.display().to_string();
+    // Wait for a slot if too many late checks still run; give up after one time limit.
+    {
+        let deadline = Instant::now() + limit;
+        let mut late = LATE.lock().unwrap_or_else(|e| e.into_inner());
+        while *late >= MAX_LATE_THREADS {
+            let now = Instant::now();
+            if now >= deadline {
+                return FormReport::error(
+                    &label,
+                    "",
+                    &format!(
+                        "not checked: {MAX_LATE_THREADS} earlier files are still being checked past the time limit"
+                    ),
+                );
+            }
+            late = LATE_DONE.wait_timeout(late, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+    install_quiet_panic_hook();
+    let (tx, rx) = sync_channel(1);
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let (p, o, st) = (path.to_path_buf(), Arc::clone(options), Arc::clone(&state));
+    let spawned =
+        std::thread::Builder::new().name("formtool-check".into()).stack_size(CHECK_STACK_BYTES).spawn(move || {
+            QUIET_PANICS.with(|q| q.set(true));
+            let report = verify_file(&p, &o);
+            let _ = tx.send(report);
+            if st.swap(FINISHED, Ordering::AcqRel) == ABANDONED {
+                let mut late = LATE.lock().unwrap_or_else(|e| e.into_inner());
+                *late = late.saturating_sub(1);
+                LATE_DONE.notify_all();
+            }
+        });
+    if spawned.is_err() {
+        // No thread to spare: check here, without the time limit.
+        return verify_file(path, options);
+    }
+    match rx.recv_timeout(limit) {
+        Ok(report) => report,
+        Err(RecvTimeoutError::Timeout) => {
+            if state.compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                *LATE.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            } else if let Ok(report) = rx.try_recv() {
+                return report; // finished in the meantime
+            }
+            FormReport::error(&label, "", &format!("took longer than {} s to check; skipped", limit.as_secs_f64()))
+        }
+        Err(RecvTimeoutError::Disconnected) => FormReport::error(
+            &label,
+            "",
+            "formtool failed on this file (an internal error; please report it with the file)",
+        ),
+    }
+}
+
+thread_local! {
+    /// Set on checking threads: their panics are caught and reported, not printed.
+    static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Replace the panic hook, once, by one that stays silent on checking threads (the panic is
+/// caught and becomes the file's error) and defers to the previous hook everywhere else.
+fn install_quiet_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// A hidden hook for tests of the isolation: `FORMTOOL_TEST_HOOK=panic:NAME` panics, and
+/// `sleep:NAME` sleeps for an hour, while checking a file whose path contains `NAME`.
+fn test_hook(label: &str) {
+    let Some(hook) = std::env::var_os("FORMTOOL_TEST_HOOK") else { return };
+    let hook = hook.to_string_lossy();
+    match hook.split_once(':') {
+        Some(("panic", name)) if !name.is_empty() && label.contains(name) => panic!("test hook: panic on {label}"),
+        Some(("sleep", name)) if !name.is_empty() && label.contains(name) => {
+            std::thread::sleep(Duration::from_secs(3600))
+        }
+        _ => {}
+    }
+}
+
 /// Verify one file from disk, never panicking.
 pub fn verify_file(path: &Path, options: &VerifyOptions) -> FormReport {
     let label = path.display().to_string();
@@ -86,13 +217,23 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> FormReport {
         Ok(b) => b,
         Err(e) => return FormReport::error(&label, "", &format!("cannot read: {e}")),
     };
-    match catch_unwind(AssertUnwindSafe(|| verify_bytes(&label, &bytes, options))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        test_hook(&label);
+        verify_bytes(&label, &bytes, options)
+    })) {
         Ok(report) => report,
-        Err(_) => FormReport::error(
-            &label,
-            &sha256_hex(&bytes),
-            "formtool failed on this file (an internal error; please report it with the file)",
-        ),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            FormReport::error(
+                &label,
+                &sha256_hex(&bytes),
+                &format!("formtool failed on this file (an internal error: {what}; please report it with the file)"),
+            )
+        }
     }
 }
 
@@ -109,7 +250,8 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
         Some(p) => Some(crate::input::load(p, false)?.transfers),
         None => None,
     };
-    let options = VerifyOptions { trust, expect };
+    let options = Arc::new(VerifyOptions { trust, expect });
+    let limit = file_time_limit();
     let files = expand_paths(&args.paths)?;
     if files.is_empty() {
         return Err(Failure::usage("no PDF files to verify"));
@@ -134,7 +276,7 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
         files
             .par_iter()
             .map(|f| {
-                let r = verify_file(f, &options);
+                let r = verify_file_within(f, &options, limit);
                 progress.inc(1);
                 r
             })

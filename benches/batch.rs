@@ -1,0 +1,108 @@
+//! Batch benchmark (SPEC section 7): `formtool verify` on a folder of 10,000 forms, through the
+//! release binary, measuring wall time, peak memory of the process (VmHWM) and CPU use
+//! (user + system time over wall time; 200 % is both cores busy).
+//!
+//! Run with `cargo bench --bench batch` (`BATCH_FORMS=N` for another folder size). Targets:
+//! peak memory at most 200 MB, both cores busy. The folder mixes forms filled by formtool and
+//! not signed (not ready) with copies of the digitally signed fixtures (ready and not), the
+//! way a Monday-morning folder of returns looks.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use formtool::fill::{FillOptions, fill_embedded};
+use formtool::input::{Format, parse_str};
+
+const SIGNED: &[&str] = &[
+    "fixtures/returned/seq-pyhanko.pdf",
+    "fixtures/returned/mixed-algorithms.pdf",
+    "fixtures/returned/pdfsig-all.pdf",
+    "fixtures/returned/missing-customer.pdf",
+    "fixtures/returned/changed-subscription-after-signing.pdf",
+    "fixtures/returned/ink-all.pdf",
+];
+
+fn main() {
+    let count: usize = std::env::var("BATCH_FORMS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let forms = dir.path().join("returned");
+    std::fs::create_dir_all(&forms).expect("folder");
+
+    let toml = std::fs::read_to_string(root.join("fixtures/transfer.toml")).expect("fixture");
+    let transfer = parse_str(&toml, Format::Toml, "transfer.toml", true).expect("fixture parses").transfers.remove(0);
+    let signed: Vec<Vec<u8>> = SIGNED.iter().map(|p| std::fs::read(root.join(p)).expect("fixture")).collect();
+    let started = Instant::now();
+    let mut bytes = 0usize;
+    for i in 0..count {
+        // Three in five filled and unsigned, two in five signed copies.
+        let pdf = if i % 5 < 3 {
+            let mut t = transfer.clone();
+            t.subscriptions = vec![format!("{:08x}-0000-4000-8000-{:012x}", i, i)];
+            fill_embedded(&t, &FillOptions::default())
+        } else {
+            signed[i % signed.len()].clone()
+        };
+        bytes += pdf.len();
+        std::fs::write(forms.join(format!("form-{i:05}.pdf")), &pdf).expect("write");
+    }
+    println!("folder: {count} forms, {} MB, made in {:.1?}", bytes >> 20, started.elapsed());
+
+    let binary = env!("CARGO_BIN_EXE_formtool");
+    let report = dir.path().join("out.csv");
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .arg("verify")
+        .arg(&forms)
+        .args(["--format", "csv", "--report"])
+        .arg(&report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run formtool");
+    let pid = child.id();
+    let (mut peak_kb, mut cpu_ticks) = (0u64, 0u64);
+    let status = loop {
+        if let Some(kb) = vm_hwm_kb(pid) {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(t) = cpu_ticks_of(pid) {
+            cpu_ticks = cpu_ticks.max(t);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let wall = started.elapsed();
+    let rows = std::fs::read_to_string(&report).map(|r| r.lines().count().saturating_sub(1)).unwrap_or(0);
+    assert_eq!(rows, count, "one row per form (exit {status})");
+    // Clock ticks are 100 per second on Linux.
+    let cpu = cpu_ticks as f64 / 100.0;
+    println!(
+        "verify: {count} forms in {:.2} s ({:.0} forms/s), peak memory {:.1} MB, CPU {:.0} % (user+sys {:.1} s)",
+        wall.as_secs_f64(),
+        count as f64 / wall.as_secs_f64(),
+        peak_kb as f64 / 1024.0,
+        100.0 * cpu / wall.as_secs_f64(),
+        cpu
+    );
+    println!("targets: peak memory <= 200 MB, both cores busy (~200 %)");
+}
+
+/// Peak resident memory of a running process, from `/proc/PID/status`.
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User plus system clock ticks of a running process, from `/proc/PID/stat`.
+fn cpu_ticks_of(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
