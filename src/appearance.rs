@@ -12,6 +12,8 @@
 //! assert_eq!(shown_text(&doc, field.id.unwrap()), Shown::Nothing);
 //! ```
 
+use std::collections::HashMap;
+
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
@@ -28,8 +30,58 @@ pub enum Shown {
     Unreadable,
 }
 
+/// Font encodings read so far, by font object: parsing a `ToUnicode` map is costly and every
+/// field of a form uses the same font.
+#[derive(Default)]
+pub struct Fonts<'a> {
+    cache: HashMap<ObjectId, Option<Decoder<'a>>>,
+}
+
+enum Decoder<'a> {
+    /// formtool's own embedded font, decoded from its glyph map.
+    Embedded,
+    Other(lopdf::Encoding<'a>),
+}
+
+impl<'a> Fonts<'a> {
+    fn decode(
+        &mut self,
+        doc: &'a Document,
+        font_ref: Option<ObjectId>,
+        font: &'a Dictionary,
+        s: &[u8],
+    ) -> Option<String> {
+        let make = || {
+            if crate::font::embedded().is_this_font(doc, font) {
+                Some(Decoder::Embedded)
+            } else {
+                font.get_font_encoding(doc).ok().map(Decoder::Other)
+            }
+        };
+        let decoder = match font_ref {
+            Some(id) => self.cache.entry(id).or_insert_with(make).as_ref()?,
+            None => {
+                // A direct font dictionary: not cached (rare).
+                return match make()? {
+                    Decoder::Embedded => crate::font::embedded().decode_glyphs(s),
+                    Decoder::Other(e) => Document::decode_text(&e, s).ok(),
+                };
+            }
+        };
+        match decoder {
+            Decoder::Embedded => crate::font::embedded().decode_glyphs(s),
+            Decoder::Other(e) => Document::decode_text(e, s).ok(),
+        }
+    }
+}
+
 /// The text the normal appearance of the widget `id` shows.
 pub fn shown_text(doc: &Document, id: ObjectId) -> Shown {
+    shown_text_with(doc, id, &mut Fonts::default())
+}
+
+/// [`shown_text`], reusing fonts already read.
+pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a>) -> Shown {
     let Ok(widget) = doc.get_dictionary(id) else { return Shown::Nothing };
     let Some(normal) = get(doc, widget, b"AP").and_then(|ap| ap.as_dict().ok()).and_then(|ap| get(doc, ap, b"N"))
     else {
@@ -41,34 +93,27 @@ pub fn shown_text(doc: &Document, id: ObjectId) -> Shown {
     };
     let bytes = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
     let Ok(content) = Content::decode(&bytes) else { return Shown::Unreadable };
-    let resources = get(doc, &stream.dict, b"Resources").and_then(|r| r.as_dict().ok()).cloned().or_else(|| {
-        doc.catalog()
-            .ok()
-            .and_then(|c| get(doc, c, b"AcroForm"))
-            .and_then(|a| a.as_dict().ok())
-            .and_then(|a| get(doc, a, b"DR"))
-            .and_then(|d| d.as_dict().ok())
-            .cloned()
-    });
+    let resources: Option<&Dictionary> =
+        get(doc, &stream.dict, b"Resources").and_then(|r| r.as_dict().ok()).or_else(|| {
+            doc.catalog()
+                .ok()
+                .and_then(|c| get(doc, c, b"AcroForm"))
+                .and_then(|a| a.as_dict().ok())
+                .and_then(|a| get(doc, a, b"DR"))
+                .and_then(|d| d.as_dict().ok())
+        });
     let mut text = String::new();
-    let mut font: Option<Dictionary> = None;
+    let mut font: Option<(Option<ObjectId>, &Dictionary)> = None;
     let mut painted_any = false;
     for op in &content.operations {
         match op.operator.as_str() {
             "Tf" => {
-                font = op
-                    .operands
-                    .first()
-                    .and_then(|n| n.as_name().ok())
-                    .and_then(|name| {
-                        resources
-                            .as_ref()
-                            .and_then(|r| get(doc, r, b"Font"))
-                            .and_then(|f| f.as_dict().ok())
-                            .and_then(|f| get(doc, f, name))
-                    })
-                    .and_then(|f| f.as_dict().ok())
-                    .cloned();
+                font = op.operands.first().and_then(|n| n.as_name().ok()).and_then(|name| {
+                    let fonts = resources.and_then(|r| get(doc, r, b"Font")).and_then(|f| f.as_dict().ok())?;
+                    let entry = fonts.get(name).ok()?;
+                    let dict = resolve(doc, entry).as_dict().ok()?;
+                    Some((entry.as_reference().ok(), dict))
+                });
             }
             "Tj" | "TJ" | "'" | "\"" => {
                 let strings: Vec<&[u8]> = op
@@ -85,11 +130,10 @@ pub fn shown_text(doc: &Document, id: ObjectId) -> Shown {
                     .collect();
                 for s in strings {
                     painted_any = true;
-                    let Some(f) = &font else { return Shown::Unreadable };
-                    let Ok(encoding) = f.get_font_encoding(doc) else { return Shown::Unreadable };
-                    match Document::decode_text(&encoding, s) {
-                        Ok(t) => text.push_str(&t),
-                        Err(_) => return Shown::Unreadable,
+                    let Some((font_ref, dict)) = font else { return Shown::Unreadable };
+                    match fonts.decode(doc, font_ref, dict, s) {
+                        Some(t) => text.push_str(&t),
+                        None => return Shown::Unreadable,
                     }
                 }
             }

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use lopdf::Document;
 use sha2::{Digest, Sha256};
 
-use crate::appearance::{Shown, comparable, need_appearances, shown_text};
+use crate::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::integrity;
 use crate::layout::{self, FieldKind, Party, Rect, Role};
@@ -121,6 +121,7 @@ impl Values {
         let mut kinds = BTreeMap::new();
         let mut not_shown = BTreeMap::new();
         let regenerate = need_appearances(doc);
+        let mut fonts = Fonts::default();
         for f in fields {
             let Some(role) = Role::from_field_name(&f.name) else { continue };
             let mut value = f.value.clone().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
@@ -138,7 +139,7 @@ impl Values {
             } else if f.kind == Some(FieldKind::Text)
                 && let (Some(v), Some(w)) = (&value, widget)
             {
-                match shown_text(doc, w) {
+                match shown_text_with(doc, w, &mut fonts) {
                     Shown::Text(t) if comparable(&t) != comparable(v) => {
                         not_shown.insert(role, format!("{} shows {:?} but its value is {v:?}", f.name, t.trim()));
                     }

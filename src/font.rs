@@ -113,7 +113,7 @@ impl EmbeddedFont {
     pub fn add_to(&self, doc: &mut Document) -> ObjectId {
         let mut file = Stream::new(
             dictionary! { "Length1" => FONT_FILE.len() as i64, "Filter" => "FlateDecode" },
-            deflate(FONT_FILE),
+            compressed_font_file().to_vec(),
         );
         file.allows_compression = false;
         let file_id = doc.add_object(file);
@@ -228,6 +228,53 @@ impl EmbeddedFont {
         }
         out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
         out
+    }
+}
+
+/// The embedded font file as it is stored in every form (Flate-compressed), made once.
+pub fn compressed_font_file() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| deflate(FONT_FILE))
+}
+
+impl EmbeddedFont {
+    /// The text of two-byte glyph codes shown with this font (the inverse of [`Self::encode`]).
+    pub fn decode_glyphs(&self, codes: &[u8]) -> Option<String> {
+        static BY_GLYPH: OnceLock<HashMap<u16, char>> = OnceLock::new();
+        let by_glyph = BY_GLYPH.get_or_init(|| {
+            let mut m = HashMap::new();
+            for (c, g) in &embedded().glyphs {
+                let e = m.entry(*g).or_insert(*c);
+                if *c < *e {
+                    *e = *c;
+                }
+            }
+            m
+        });
+        if codes.len() % 2 != 0 {
+            return None;
+        }
+        codes.chunks_exact(2).map(|p| by_glyph.get(&u16::from_be_bytes([p[0], p[1]])).copied()).collect()
+    }
+
+    /// Whether a font dictionary is this embedded font, file and all (not merely its name).
+    pub fn is_this_font(&self, doc: &Document, font: &Dictionary) -> bool {
+        fn get<'a>(doc: &'a Document, d: &'a Dictionary, k: &[u8]) -> Option<&'a Object> {
+            d.get(k).ok().map(|o| crate::pdf::resolve(doc, o))
+        }
+        let get = |d, k| get(doc, d, k);
+        let file = get(font, b"BaseFont")
+            .and_then(|b| b.as_name().ok())
+            .filter(|b| *b == BASE_FONT.as_bytes())
+            .and_then(|_| get(font, b"DescendantFonts"))
+            .and_then(|d| d.as_array().ok())
+            .and_then(|a| a.first())
+            .and_then(|c| crate::pdf::resolve(doc, c).as_dict().ok())
+            .and_then(|c| get(c, b"FontDescriptor"))
+            .and_then(|d| d.as_dict().ok())
+            .and_then(|d| get(d, b"FontFile2"))
+            .and_then(|f| f.as_stream().ok());
+        file.is_some_and(|f| f.content == compressed_font_file())
     }
 }
 
