@@ -251,7 +251,7 @@ impl EmbeddedFont {
             }
             m
         });
-        if codes.len() % 2 != 0 {
+        if !codes.len().is_multiple_of(2) {
             return None;
         }
         codes.chunks_exact(2).map(|p| by_glyph.get(&u16::from_be_bytes([p[0], p[1]])).copied()).collect()
