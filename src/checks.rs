@@ -37,6 +37,8 @@ pub struct VerifyOptions {
     pub trust: Option<TrustAnchors>,
     /// `--expect INPUT`: the transfers the forms should carry.
     pub expect: Option<Vec<Transfer>>,
+    /// `--evidence DIR`: where the box crops of scanned forms are written.
+    pub evidence: Option<crate::scan::Evidence>,
 }
 
 /// The hex SHA-256 of a file's bytes.
@@ -63,8 +65,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     };
     let values = Values::of(&form.fields, form.latest());
     if values.by_role.is_empty() && form.fields.is_empty() && looks_scanned(form.latest()) {
-        report.source = Some(Source::Scanned);
-        report.checks = scanned_not_supported();
+        crate::scan::fill_report(&mut report, form.latest(), options);
         report.conclude();
         return report;
     }
@@ -488,26 +489,4 @@ fn looks_scanned(doc: &Document) -> bool {
             let painted = marks::painted_in_content(doc, &content, resources.as_ref());
             !painted.is_empty() && painted.iter().all(|m| m.kind == Kind::Image)
         })
-}
-
-/// Scanned forms are read by the scan reader; until it reads a scan, every check fails so
-/// that a scan is never called ready on no evidence.
-fn scanned_not_supported() -> Vec<Check> {
-    let ids = [
-        "signature.current_partner",
-        "signature.customer",
-        "signature.new_partner",
-        "admin.current_partner",
-        "admin.new_partner",
-        "id.current_partner",
-        "id.customer",
-        "id.new_partner",
-        "id.subscriptions",
-        "attest.reseller_relationship",
-        "attest.customer_agreement",
-        "integrity",
-    ];
-    ids.iter()
-        .map(|id| Check::new(*id, false, Method::Code, "scanned form: no page code could be read, needs a human look"))
-        .collect()
 }

@@ -133,13 +133,17 @@ pub struct VerifyArgs {
     /// Copy each ready form here (never moves originals), with a SHA256SUMS file.
     #[arg(long, value_name = "DIR")]
     pub ready_dir: Option<PathBuf>,
+    /// Write a PNG crop of every signature box, admin row and checkbox of scanned forms here,
+    /// named `<form-file-stem>.<check-id>.png`.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
     /// PEM certificates signers must chain to.
     #[arg(long, value_name = "PEM")]
     pub trust: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Overwrite an existing --report file, or ready-dir files with other content.
+    /// Overwrite an existing --report file, evidence crops, or ready-dir files with other content.
     #[arg(long)]
     pub force: bool,
 }

@@ -14,6 +14,7 @@
 //! - [`profile`]: foreign forms: which field carries each role, proposed and filled;
 //! - [`guide`]: the six steps of the transfer for one transfer;
 //! - [`returned`]: a returned form's revisions and digital signatures;
+//! - [`scan`]: scanned paper forms: alignment, page code, ink in the boxes;
 //! - [`signature`]: cryptographic verification of one PDF signature (CMS);
 //! - [`marks`]: what a page paints and where (drawn signatures, added content);
 //! - [`integrity`]: the named rules for what may change after a signature;
@@ -43,6 +44,7 @@ pub mod pdf;
 pub mod profile;
 pub mod report;
 pub mod returned;
+pub mod scan;
 pub mod signature;
 pub mod template;
 pub mod verify;

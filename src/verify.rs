@@ -250,7 +250,15 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
         Some(p) => Some(crate::input::load(p, false)?.transfers),
         None => None,
     };
-    let options = Arc::new(VerifyOptions { trust, expect });
+    let evidence = match &args.evidence {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::usage(format!("{}: cannot create: {e}", dir.display())))?;
+            Some(crate::scan::Evidence { dir: dir.clone(), force: args.force })
+        }
+        None => None,
+    };
+    let options = Arc::new(VerifyOptions { trust, expect, evidence });
     let limit = file_time_limit();
     let files = expand_paths(&args.paths)?;
     if files.is_empty() {

@@ -1,0 +1,679 @@
+//! The scanned-form reader: a form printed, signed in ink and scanned back to PDF (one picture
+//! per page, any order, a few degrees of skew or upside down, 150–600 dpi, colour, grey or
+//! bi-level) read into the checks of SPEC section 5.
+//!
+//! Per page: decode the picture to grey ([`raster`]), find the four registration marks and fit
+//! the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
+//! resampled crop), and — on page 1 — measure the ink inside each signature box, checkbox and
+//! admin field ([`ink`]). The page code supplies what handwriting cannot be trusted for: the
+//! Microsoft IDs, both admin contacts, the subscription count, and which page of which form
+//! this is. A page whose code cannot be read makes the form not ready: without it formtool
+//! cannot tell the page belongs to this transfer.
+//!
+//! With `--evidence DIR`, every box is written as an upright PNG crop, as formtool saw it, so a
+//! person can check an "uncertain" verdict in seconds.
+//!
+//! ```no_run
+//! let pdf = std::fs::read("returned/fabrikam-scan.pdf").unwrap();
+//! let report = formtool::checks::verify_bytes("fabrikam-scan.pdf", &pdf, &Default::default());
+//! for check in &report.checks {
+//!     println!("{} {} {}", check.id, check.ok, check.detail);
+//! }
+//! ```
+
+pub mod align;
+pub mod ink;
+pub mod qr;
+pub mod raster;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lopdf::Document;
+
+use crate::checks::VerifyOptions;
+use crate::code::{
+    KEY_CURRENT_PARTNER_ADMIN, KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_NEW_PARTNER_ADMIN, KEY_NEW_PARTNER_ID,
+    KEY_SUBSCRIPTIONS, PageCode, transfer_digest,
+};
+use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
+use crate::layout::{self, FieldKind, Party, Rect, Role};
+use crate::report::{Check, CustomerSummary, FormReport, Method, Source};
+use align::Affine;
+use ink::Verdict;
+use qr::CodeRead;
+use raster::Gray;
+
+/// Most pages read from one scan: a form with 1,000 subscriptions has 18.
+pub const MAX_PAGES: usize = 40;
+
+/// `--evidence DIR`: where crops go, and whether existing crops may be replaced.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub dir: PathBuf,
+    pub force: bool,
+}
+
+/// One upright crop of a box, named by the check it supports.
+#[derive(Debug, Clone)]
+pub struct Crop {
+    pub id: String,
+    pub image: Gray,
+}
+
+/// Everything read from a scan.
+#[derive(Debug, Clone)]
+pub struct ScanReading {
+    pub checks: Vec<Check>,
+    pub customer_id: Option<String>,
+    pub crops: Vec<Crop>,
+}
+
+/// Fill `report` (already named and hashed) from the scanned document, and write the evidence
+/// crops if asked to.
+pub fn fill_report(report: &mut FormReport, doc: &Document, options: &VerifyOptions) {
+    let reading = read(doc, options.expect.as_deref());
+    report.source = Some(Source::Scanned);
+    report.customer = Some(CustomerSummary { organization: None, microsoft_id: reading.customer_id.clone() });
+    report.checks = reading.checks;
+    if let Some(evidence) = &options.evidence
+        && let Err(why) = write_evidence(&report.file, &reading.crops, evidence)
+    {
+        eprintln!("warning: {}: evidence not written: {why}", report.file);
+    }
+}
+
+/// Write each crop as `<dir>/<form-file-stem>.<check-id>.png`, atomically.
+pub fn write_evidence(file: &str, crops: &[Crop], evidence: &Evidence) -> Result<(), String> {
+    let stem = Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "form".into());
+    for crop in crops {
+        let path = evidence.dir.join(format!("{stem}.{}.png", crop.id));
+        let png = crop.image.png()?;
+        crate::output::write_atomic(&path, &png, evidence.force).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// One page of the scan, as far as it could be read.
+struct PageScan {
+    /// 1-based position in the PDF.
+    index: usize,
+    code: Option<PageCode>,
+    /// Why the page, or its code, could not be read.
+    problem: Option<String>,
+    /// The picture and its transform, kept only for a page that is (or may be) page 1.
+    aligned: Option<Aligned>,
+}
+
+struct Aligned {
+    img: Gray,
+    t: Affine,
+    black: u8,
+    paper: u8,
+}
+
+/// Read every page of a scan and build the checks.
+pub fn read(doc: &Document, expect: Option<&[Transfer]>) -> ScanReading {
+    let page_ids: Vec<lopdf::ObjectId> = doc.get_pages().values().copied().collect();
+    let mut pages = Vec::new();
+    for (i, id) in page_ids.iter().enumerate().take(MAX_PAGES) {
+        let mut page = scan_page(doc, *id, i + 1);
+        // Pictures are large: keep only what page 1's boxes need.
+        if page.code.as_ref().is_some_and(|c| c.page != 1) {
+            page.aligned = None;
+        }
+        pages.push(page);
+    }
+    let too_many = page_ids.len() > MAX_PAGES;
+    build(pages, too_many, expect)
+}
+
+/// Decode, align and read the code of one page.
+fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan {
+    let fail = |why: String| PageScan { index, code: None, problem: Some(why), aligned: None };
+    let img = match raster::page_image(doc, page_id) {
+        Ok(img) => img,
+        Err(why) => return fail(why),
+    };
+    let placement = match align::locate(&img) {
+        Ok(p) => p,
+        Err(why) => return fail(why),
+    };
+    let first_box = layout::first_page().code_box;
+    let next_box = layout::continuation_page(2, 11, 1, 2).code_box;
+    // Which orientation and which page kind puts a code where a code is: a QR code is about
+    // half dark, anything else on the form far less. Try the likeliest first.
+    let thr = ink::threshold(placement.black, placement.paper);
+    // The rules under the headings are a second cue, one that does not need the code: along
+    // them nearly every point is dark when the orientation and page kind are right.
+    let first_rules = layout::first_page().rules;
+    let next_rules = layout::continuation_page(2, 11, 1, 2).rules;
+    let mut tries: Vec<(f32, Affine, Rect)> = Vec::new();
+    for fit in placement.fits {
+        let small_fit = Affine { m: fit.m.map(|v| v / placement.factor as f32) };
+        for (code_box, rules) in [(first_box, &first_rules), (next_box, &next_rules)] {
+            let crop = align::resample(&placement.small, &small_fit, &code_box, 0.5);
+            let dark = crop.data.iter().filter(|v| **v < thr).count() as f32 / crop.data.len().max(1) as f32;
+            tries.push((dark + rules_dark(&img, &fit, rules, placement.black, placement.paper), fit, code_box));
+        }
+    }
+    tries.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut found = None;
+    let mut turned = false;
+    for (_, fit, code_box) in &tries {
+        match qr::read(&img, fit, code_box) {
+            CodeRead::Found(code) => {
+                // The code must be the one this box holds: page 1's box has page 1's code.
+                if (code.page == 1) == (*code_box == first_box) {
+                    found = Some((code, *fit));
+                    break;
+                }
+            }
+            CodeRead::Turned => turned = true,
+            CodeRead::None => {}
+        }
+    }
+    let (black, paper) = (placement.black, placement.paper);
+    match found {
+        Some((code, t)) => {
+            PageScan { index, code: Some(code), problem: None, aligned: Some(Aligned { img, t, black, paper }) }
+        }
+        None => {
+            let t = tries.first().map(|(_, f, _)| *f).unwrap_or(placement.fits[0]);
+            let why = if turned {
+                "the page code reads in a different orientation from the registration marks".to_string()
+            } else {
+                "the page code could not be read".to_string()
+            };
+            PageScan { index, code: None, problem: Some(why), aligned: Some(Aligned { img, t, black, paper }) }
+        }
+    }
+}
+
+/// The fraction of points along the printed heading rules (thin grey lines) that are dark.
+fn rules_dark(img: &Gray, t: &Affine, rules: &[(f32, f32, f32)], black: u8, paper: u8) -> f32 {
+    // The rules are 35 % grey: halfway between that and the paper counts as printed.
+    let grey = black as f32 + 0.65 * (paper as f32 - black as f32);
+    let thr = (grey + paper as f32) / 2.0;
+    let (mut hit, mut n) = (0usize, 0usize);
+    for (x1, x2, y) in rules {
+        let mut x = x1 + 4.0;
+        while x < x2 - 4.0 {
+            // The darkest of a few points across the line: alignment is good to about a point.
+            let darkest = [-1.0f32, -0.5, 0.0, 0.5, 1.0]
+                .iter()
+                .map(|d| {
+                    let (u, v) = t.apply(x, y + d);
+                    img.at(u.round() as isize, v.round() as isize)
+                })
+                .min()
+                .unwrap_or(255);
+            hit += usize::from((darkest as f32) < thr);
+            n += 1;
+            x += 4.0;
+        }
+    }
+    if n == 0 { 0.0 } else { hit as f32 / n as f32 }
+}
+
+/// Margins (points) between a box's edge and where ink is measured: past the printed outline
+/// (1.2 pt signature lines, 0.8 pt checkboxes, 0.5 pt grey text fields) and a point or so of
+/// alignment error.
+const SIGNATURE_INSET: f32 = 3.0;
+const CHECKBOX_INSET: f32 = 1.2;
+const TEXT_INSET: f32 = 1.5;
+/// Paper shown around each box in the evidence crops.
+const CROP_MARGIN: f32 = 6.0;
+
+/// The boxes of page 1, measured.
+struct Page1 {
+    signatures: BTreeMap<Party, (Verdict, ink::Ink)>,
+    checkboxes: BTreeMap<&'static str, (Verdict, ink::Ink)>,
+    /// Per admin party: verdicts for name, email, phone.
+    admin_boxes: BTreeMap<Party, [Verdict; 3]>,
+    crops: Vec<Crop>,
+}
+
+fn grow(r: &Rect, m: f32) -> Rect {
+    Rect::new(r.x1 - m, r.y1 - m, r.x2 + m, r.y2 + m)
+}
+
+/// The interior of `field` (inset) in the pixels of a crop of `crop_rect` at `r` px/pt.
+fn interior(crop_rect: &Rect, field: &Rect, inset: f32, r: f32) -> (usize, usize, usize, usize) {
+    let x0 = ((field.x1 + inset - crop_rect.x1) * r).round().max(0.0) as usize;
+    let x1 = ((field.x2 - inset - crop_rect.x1) * r).round().max(0.0) as usize;
+    let y0 = ((crop_rect.y2 - (field.y2 - inset)) * r).round().max(0.0) as usize;
+    let y1 = ((crop_rect.y2 - (field.y1 + inset)) * r).round().max(0.0) as usize;
+    (x0, y0, x1, y1)
+}
+
+fn measure_page1(a: &Aligned) -> Page1 {
+    let spec = layout::first_page();
+    let mut out = Page1 {
+        signatures: BTreeMap::new(),
+        checkboxes: BTreeMap::new(),
+        admin_boxes: BTreeMap::new(),
+        crops: Vec::new(),
+    };
+    // `share`: how far towards the paper ink may be. Checkboxes take fainter ink (a quick
+    // thin tick) than signatures, where a grey smudge must not pass for strokes.
+    let measure = |rect: &Rect, r: f32, inset: f32, share: f32, crop: &Gray, crop_rect: &Rect| {
+        // Paper is judged around the box itself: scans darken unevenly across a page.
+        let paper = align::percentile(&crop.data, 0.7).max(a.paper.saturating_sub(40));
+        ink::measure(crop, interior(crop_rect, rect, inset, r), r, ink::threshold_at(a.black, paper, share))
+    };
+    for field in &spec.fields {
+        match field.kind {
+            FieldKind::Signature => {
+                let Role::Signature(party) = field.role else { continue };
+                let r = 3.0;
+                let crop_rect = grow(&field.rect, CROP_MARGIN);
+                let crop = align::resample(&a.img, &a.t, &crop_rect, r);
+                let found = measure(&field.rect, r, SIGNATURE_INSET, 0.6, &crop, &crop_rect);
+                out.signatures.insert(party, (ink::signature(&found), found));
+                out.crops.push(Crop { id: format!("signature.{}", party.key()), image: crop });
+            }
+            FieldKind::Checkbox => {
+                let id = attest_id(field.role);
+                let r = 4.0;
+                let crop_rect = grow(&field.rect, CROP_MARGIN);
+                let crop = align::resample(&a.img, &a.t, &crop_rect, r);
+                let found = measure(&field.rect, r, CHECKBOX_INSET, 0.75, &crop, &crop_rect);
+                out.checkboxes.insert(id, (ink::checkbox(&found), found));
+                out.crops.push(Crop { id: id.to_string(), image: crop });
+            }
+            FieldKind::Text => {}
+        }
+    }
+    for party in [Party::CurrentPartner, Party::NewPartner] {
+        let rects: Vec<Rect> = [Role::AdminName(party), Role::AdminEmail(party), Role::AdminPhone(party)]
+            .iter()
+            .filter_map(|role| spec.field(&role.field_name()).map(|f| f.rect))
+            .collect();
+        if rects.len() != 3 {
+            continue;
+        }
+        let row = Rect::new(
+            rects.iter().map(|r| r.x1).fold(f32::MAX, f32::min),
+            rects.iter().map(|r| r.y1).fold(f32::MAX, f32::min),
+            rects.iter().map(|r| r.x2).fold(f32::MIN, f32::max),
+            rects.iter().map(|r| r.y2).fold(f32::MIN, f32::max),
+        );
+        let r = 3.0;
+        let crop_rect = grow(&row, CROP_MARGIN);
+        let crop = align::resample(&a.img, &a.t, &crop_rect, r);
+        let verdicts = [0, 1, 2].map(|i| ink::text(&measure(&rects[i], r, TEXT_INSET, 0.6, &crop, &crop_rect)));
+        out.admin_boxes.insert(party, verdicts);
+        out.crops.push(Crop { id: format!("admin.{}", party.key()), image: crop });
+    }
+    out
+}
+
+fn attest_id(role: Role) -> &'static str {
+    match role {
+        Role::ResellerRelationship => "attest.reseller_relationship",
+        _ => "attest.customer_agreement",
+    }
+}
+
+fn code_value<'a>(code: &'a PageCode, key: &str) -> Option<&'a str> {
+    code.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+}
+
+/// A GUID from the code's 32 hex digits (or a hyphenated one), hyphenated and lower case.
+fn code_guid(v: &str) -> Option<String> {
+    let v = v.trim();
+    if v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()) {
+        return normalize_guid(&format!("{}-{}-{}-{}-{}", &v[..8], &v[8..12], &v[12..16], &v[16..20], &v[20..]));
+    }
+    normalize_guid(v)
+}
+
+/// Build every check from the pages read.
+fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> ScanReading {
+    let code1: Option<PageCode> = pages.iter().filter_map(|p| p.code.clone()).find(|c| c.page == 1);
+    // Page 1's picture: the page whose code says 1, else (when no code says 1) the one aligned
+    // page whose code could not be read — its boxes are still worth measuring and showing.
+    let page1_scan = pages.iter().find(|p| p.code.as_ref().is_some_and(|c| c.page == 1)).or_else(|| {
+        let unread: Vec<&PageScan> = pages.iter().filter(|p| p.code.is_none() && p.aligned.is_some()).collect();
+        (code1.is_none() && unread.len() == 1).then(|| unread[0])
+    });
+    let page1 = page1_scan.and_then(|p| p.aligned.as_ref()).map(measure_page1);
+    let page1_note = match (page1_scan, &code1) {
+        (Some(_), Some(_)) => String::new(),
+        (Some(p), None) => {
+            format!(" (page {} of the scan, taken as page 1 although its code could not be read)", p.index)
+        }
+        _ => String::new(),
+    };
+    let no_page1 = || match pages.iter().find(|p| p.code.is_none()) {
+        Some(p) => format!(
+            "page 1 of the form is not in the scan or could not be read (page {} of the scan: {})",
+            p.index,
+            p.problem.as_deref().unwrap_or("unreadable")
+        ),
+        None => "page 1 of the form is not in the scan".to_string(),
+    };
+
+    let mut checks = Vec::new();
+    for party in Party::ALL {
+        let id = format!("signature.{}", party.key());
+        let title = party.title();
+        let check = match page1.as_ref().and_then(|p| p.signatures.get(&party)) {
+            None => Check::new(id, false, Method::Ink, no_page1()),
+            Some((Verdict::Marked, i)) => Check::new(
+                id,
+                true,
+                Method::Ink,
+                format!(
+                    "handwriting in the {title} box (ink across {:.0} % of its width){page1_note}",
+                    i.span_x * 100.0
+                ),
+            ),
+            Some((Verdict::Blank, _)) => {
+                Check::new(id, false, Method::Ink, format!("no signature in the {title} box{page1_note}"))
+            }
+            Some((Verdict::Uncertain, i)) => Check::new(
+                id,
+                false,
+                Method::Ink,
+                format!(
+                    "some ink in the {title} box but not enough to be a signature (ink across {:.0} % of its width: a dot, \
+                     smudge or stray line?); needs a human look at the evidence{page1_note}",
+                    i.span_x * 100.0
+                ),
+            ),
+        };
+        checks.push(check);
+    }
+    checks.extend(admin_checks(code1.as_ref(), page1.as_ref(), &no_page1));
+    let id_parties = [
+        (Party::CurrentPartner, KEY_CURRENT_PARTNER_ID),
+        (Party::Customer, KEY_CUSTOMER_ID),
+        (Party::NewPartner, KEY_NEW_PARTNER_ID),
+    ];
+    let mut customer_id = None;
+    for (party, key) in id_parties {
+        let id = format!("id.{}", party.key());
+        let check = match &code1 {
+            None => Check::new(id, false, Method::Code, no_page1()),
+            Some(code) => match code_value(code, key) {
+                None => Check::new(
+                    id,
+                    false,
+                    Method::Code,
+                    format!(
+                        "{} Microsoft ID missing (not in the page code: it was blank when the form was filled)",
+                        party.title()
+                    ),
+                ),
+                Some(v) => match code_guid(v) {
+                    Some(g) => {
+                        if party == Party::Customer {
+                            customer_id = Some(g.clone());
+                        }
+                        Check::new(id, true, Method::Code, g)
+                    }
+                    None => Check::new(
+                        id,
+                        false,
+                        Method::Code,
+                        format!("{} Microsoft ID {v:?} in the page code is not a GUID", party.title()),
+                    ),
+                },
+            },
+        };
+        checks.push(check);
+    }
+    let subscription_count =
+        code1.as_ref().and_then(|c| code_value(c, KEY_SUBSCRIPTIONS)).and_then(|n| n.parse::<usize>().ok());
+    checks.push(match (&code1, subscription_count) {
+        (None, _) => Check::new("id.subscriptions", false, Method::Code, no_page1()),
+        (Some(_), Some(n)) if n >= 1 => Check::new(
+            "id.subscriptions",
+            true,
+            Method::Code,
+            format!("{n} subscription(s), per the page code (their IDs were checked when the form was filled)"),
+        ),
+        (Some(_), _) => Check::new("id.subscriptions", false, Method::Code, "the page code carries no subscription"),
+    });
+    for role in [Role::ResellerRelationship, Role::CustomerAgreement] {
+        let id = attest_id(role);
+        let what = if role == Role::ResellerRelationship {
+            "the reseller relationship box"
+        } else {
+            "the customer agreement box"
+        };
+        let check = match page1.as_ref().and_then(|p| p.checkboxes.get(id)) {
+            None => Check::new(id, false, Method::Ink, no_page1()),
+            Some((Verdict::Marked, _)) => Check::new(id, true, Method::Ink, format!("{what} is marked{page1_note}")),
+            Some((Verdict::Blank, _)) => {
+                Check::new(id, false, Method::Ink, format!("{what} is not ticked{page1_note}"))
+            }
+            Some((Verdict::Uncertain, _)) => Check::new(
+                id,
+                false,
+                Method::Ink,
+                format!("{what} holds a little ink but no clear tick; needs a human look at the evidence{page1_note}"),
+            ),
+        };
+        checks.push(check);
+    }
+    checks.push(integrity_check(&pages, too_many, subscription_count));
+    if let Some(expected) = expect {
+        checks.push(expect_check(code1.as_ref(), expected));
+    }
+    ScanReading { checks, customer_id, crops: page1.map(|p| p.crops).unwrap_or_default() }
+}
+
+fn admin_checks(code1: Option<&PageCode>, page1: Option<&Page1>, no_page1: &dyn Fn() -> String) -> Vec<Check> {
+    let key = |p: Party| if p == Party::CurrentPartner { KEY_CURRENT_PARTNER_ADMIN } else { KEY_NEW_PARTNER_ADMIN };
+    let parse = |p: Party| -> Option<(String, String, String)> {
+        let v = code_value(code1?, key(p))?;
+        let mut parts = v.splitn(3, '|').map(|s| s.trim().to_string());
+        Some((parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default()))
+    };
+    let emails: Vec<Option<String>> = [Party::CurrentPartner, Party::NewPartner]
+        .iter()
+        .map(|p| parse(*p).map(|(_, e, _)| e).filter(|e| !e.is_empty()))
+        .collect();
+    let same_email = matches!((&emails[0], &emails[1]), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+    [Party::CurrentPartner, Party::NewPartner]
+        .into_iter()
+        .map(|p| {
+            let id = format!("admin.{}", p.key());
+            let title = p.title();
+            let Some(code1) = code1 else {
+                return Check::new(id, false, Method::Code, no_page1());
+            };
+            let _ = code1;
+            match parse(p) {
+                Some((name, email, phone)) => {
+                    let mut problems = Vec::new();
+                    if name.is_empty() {
+                        problems.push("name missing".to_string());
+                    }
+                    if email.is_empty() {
+                        problems.push("email missing".to_string());
+                    } else if !is_email(&email) {
+                        problems.push(format!("email {email:?} is not valid"));
+                    }
+                    if phone.is_empty() {
+                        problems.push("phone missing".to_string());
+                    } else if let Some(why) = phone_problem(&phone) {
+                        problems.push(format!("phone {phone:?} {why}"));
+                    }
+                    if same_email {
+                        problems.push("both admins have the same email; they must be different people".into());
+                    }
+                    if problems.is_empty() {
+                        Check::new(id, true, Method::Code, format!("{name} <{email}>, {phone}"))
+                    } else {
+                        Check::new(
+                            id,
+                            false,
+                            Method::Code,
+                            format!("{title} admin (page code): {}", problems.join(", ")),
+                        )
+                    }
+                }
+                None => {
+                    // Blank when the form was filled: whoever completed it wrote it by hand.
+                    let Some(boxes) = page1.and_then(|pg| pg.admin_boxes.get(&p)) else {
+                        return Check::new(
+                            id,
+                            false,
+                            Method::Handwriting,
+                            format!("{title} admin: not in the page code"),
+                        );
+                    };
+                    let names = ["name", "email", "phone"];
+                    let empty: Vec<&str> = (0..3).filter(|i| boxes[*i] != Verdict::Marked).map(|i| names[i]).collect();
+                    if empty.is_empty() {
+                        Check::new(
+                            id,
+                            true,
+                            Method::Handwriting,
+                            format!(
+                                "{title} admin handwritten in the name, email and phone boxes (not in the page code): \
+                                 needs a human look at the evidence"
+                            ),
+                        )
+                    } else {
+                        Check::new(
+                            id,
+                            false,
+                            Method::Handwriting,
+                            format!(
+                                "{title} admin: not in the page code, and the {} box(es) hold no clear handwriting",
+                                empty.join(", ")
+                            ),
+                        )
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usize>) -> Check {
+    let mut problems = Vec::new();
+    if too_many {
+        problems.push(format!("the scan has more than {MAX_PAGES} pages; only the first {MAX_PAGES} were read"));
+    }
+    for p in pages.iter().filter(|p| p.code.is_none()) {
+        problems.push(format!("page {} of the scan: {}", p.index, p.problem.as_deref().unwrap_or("unreadable")));
+    }
+    let codes: Vec<(usize, &PageCode)> = pages.iter().filter_map(|p| p.code.as_ref().map(|c| (p.index, c))).collect();
+    if codes.is_empty() {
+        problems.push("no page code could be read, so the pages cannot be tied to a transfer".into());
+        return Check::new("integrity", false, Method::Code, problems.join("; "));
+    }
+    let mut digests: Vec<&str> = codes.iter().map(|(_, c)| c.digest.as_str()).collect();
+    digests.sort();
+    digests.dedup();
+    if digests.len() > 1 {
+        problems
+            .push(format!("the pages come from different forms (their codes carry digests {})", digests.join(", ")));
+    }
+    let mut totals: Vec<usize> = codes.iter().map(|(_, c)| c.pages).collect();
+    totals.sort();
+    totals.dedup();
+    if totals.len() > 1 {
+        problems.push(format!("the page codes disagree on the page count ({totals:?})"));
+    }
+    let total = totals.iter().copied().max().unwrap_or(0);
+    for n in 1..=total {
+        let count = codes.iter().filter(|(_, c)| c.page == n).count();
+        if count == 0 {
+            problems.push(format!("page {n} of {total} is missing"));
+        } else if count > 1 {
+            problems.push(format!("page {n} of {total} is in the scan {count} times"));
+        }
+    }
+    for (index, c) in &codes {
+        if c.page == 0 || c.page > total {
+            problems.push(format!("page {index} of the scan says it is page {} of {}", c.page, c.pages));
+        }
+    }
+    if let Some(n) = subscriptions {
+        let need = layout::pages_for(n).len();
+        if need != total {
+            problems.push(format!("the code says {n} subscription(s), which take {need} page(s), not {total}"));
+        }
+    }
+    if !problems.is_empty() {
+        return Check::new("integrity", false, Method::Code, problems.join("; "));
+    }
+    let order: Vec<String> = codes.iter().map(|(_, c)| c.page.to_string()).collect();
+    let in_order = codes.iter().enumerate().all(|(i, (_, c))| c.page == i + 1);
+    let order_note = if in_order { String::new() } else { format!(" (scanned in the order {})", order.join(", ")) };
+    Check::new(
+        "integrity",
+        true,
+        Method::Code,
+        format!(
+            "all {total} page(s) present and every page code read; they agree on the form digest {} and the page count{order_note}",
+            digests[0]
+        ),
+    )
+}
+
+fn expect_check(code1: Option<&PageCode>, expected: &[Transfer]) -> Check {
+    let Some(code) = code1 else {
+        return Check::new(
+            "expect",
+            false,
+            Method::Code,
+            "page 1's code could not be read, so the form cannot be compared",
+        );
+    };
+    if let Some(t) = expected.iter().find(|t| transfer_digest(t) == code.digest) {
+        return Check::new(
+            "expect",
+            true,
+            Method::Code,
+            format!(
+                "the page code's digest equals that of the expected transfer for {}: every filled value is as expected",
+                t.customer.organization
+            ),
+        );
+    }
+    let cu = code_value(code, KEY_CUSTOMER_ID).and_then(code_guid);
+    let Some(t) = expected.iter().find(|t| cu.is_some() && normalize_guid(&t.customer.microsoft_id) == cu) else {
+        return Check::new(
+            "expect",
+            false,
+            Method::Code,
+            "no transfer in the expected input has this form's digest or customer Microsoft ID",
+        );
+    };
+    let mut diffs = Vec::new();
+    let mut cmp = |label: &str, got: Option<String>, want: &str| {
+        if !got.as_deref().is_some_and(|g| g.eq_ignore_ascii_case(want)) {
+            diffs.push(format!("{label} is {:?}, expected {want:?}", got.unwrap_or_default()));
+        }
+    };
+    let guid = |k: &str| code_value(code, k).and_then(code_guid);
+    let admin_email = |k: &str| code_value(code, k).and_then(|v| v.split('|').nth(1)).map(|e| e.trim().to_string());
+    cmp(
+        "current partner Microsoft ID",
+        guid(KEY_CURRENT_PARTNER_ID),
+        &normalize_guid(&t.current_partner.microsoft_id).unwrap_or_default(),
+    );
+    cmp("current partner admin email", admin_email(KEY_CURRENT_PARTNER_ADMIN), &t.current_partner.admin.email);
+    if let Some(np) = &t.new_partner {
+        cmp(
+            "new partner Microsoft ID",
+            guid(KEY_NEW_PARTNER_ID),
+            &normalize_guid(&np.microsoft_id).unwrap_or_default(),
+        );
+        cmp("new partner admin email", admin_email(KEY_NEW_PARTNER_ADMIN), &np.admin.email);
+    }
+    diffs.push(
+        "the page code's digest differs from the expected transfer's, so some filled value (organization, address, \
+         subscription, signer…) differs"
+            .into(),
+    );
+    Check::new("expect", false, Method::Code, diffs.join("; "))
+}

@@ -1,0 +1,271 @@
+//! Scanned forms: every fixture in `fixtures/scans/expected.tsv` (made by
+//! `fixtures/scans/make.sh`: filled by formtool, rasterised by poppler, signed with random
+//! strokes, skewed, scaled, blurred, JPEG / CCITT G4, wrapped by img2pdf) gives exactly its
+//! status and failing check ids through the real binary, and `--evidence` writes crops that
+//! show what the checks say.
+
+mod common;
+
+use common::{Dir, repo};
+use serde_json::Value;
+
+struct Row {
+    file: String,
+    status: String,
+    failing: Vec<String>,
+    options: Vec<String>,
+    note: String,
+}
+
+fn table() -> Vec<Row> {
+    let text = std::fs::read_to_string(repo("fixtures/scans/expected.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert!(cols.len() >= 4, "bad row {l}");
+            let list = |s: &str, sep: char| -> Vec<String> {
+                if s == "-" { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
+            };
+            let mut failing = list(cols[2], ',');
+            failing.sort();
+            Row {
+                file: cols[0].to_string(),
+                status: cols[1].to_string(),
+                failing,
+                options: list(cols[3], ' '),
+                note: cols.get(4).unwrap_or(&"").to_string(),
+            }
+        })
+        .collect()
+}
+
+fn verify_json(dir: &Dir, file: &str, extra: &[&str]) -> (Value, Option<i32>) {
+    let out = dir.formtool().arg("verify").arg(repo(file)).args(extra).args(["--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{file}: no JSON report ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (report, out.status.code())
+}
+
+fn failing(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[test]
+fn every_scan_fixture_gives_its_expected_status_and_failing_checks() {
+    let rows = table();
+    assert!(rows.len() >= 20, "the table has {} rows", rows.len());
+    let dir = Dir::new();
+    let mut wrong = Vec::new();
+    for row in &rows {
+        let options: Vec<&str> = row.options.iter().map(String::as_str).collect();
+        let (report, code) = verify_json(&dir, &row.file, &options);
+        let got = failing(&report);
+        let status = report["status"].as_str().unwrap_or_default();
+        let expected_code = if row.status == "ready" { 0 } else { 1 };
+        if status != row.status || got != row.failing || code != Some(expected_code) || report["source"] != "scanned" {
+            wrong.push(format!(
+                "{} ({}): expected {} {:?}, got {status} {got:?} exit {code:?}",
+                row.file, row.note, row.status, row.failing
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} scan fixtures wrong:\n{}", wrong.len(), rows.len(), wrong.join("\n"));
+}
+
+#[test]
+fn a_ready_scan_reports_the_values_of_its_page_code_and_the_ink_it_saw() {
+    let dir = Dir::new();
+    let (report, _) = verify_json(&dir, "fixtures/scans/signed-300-gray.pdf", &[]);
+    assert_eq!(report["status"], "ready");
+    for id in ["signature.current_partner", "signature.customer", "signature.new_partner"] {
+        assert_eq!(check(&report, id)["method"], "ink", "{id}");
+    }
+    let admin = check(&report, "admin.current_partner");
+    assert_eq!(admin["method"], "code");
+    assert!(admin["detail"].as_str().unwrap().contains("@contoso.example"), "{admin}");
+    assert_eq!(check(&report, "id.customer")["method"], "code");
+    assert_eq!(check(&report, "attest.customer_agreement")["method"], "ink");
+    assert!(check(&report, "integrity")["detail"].as_str().unwrap().contains("every page code read"));
+    assert!(report["customer"]["microsoft_id"].as_str().is_some_and(|s| s.len() == 36));
+}
+
+#[test]
+fn a_missing_page_is_named_and_a_swapped_order_is_fine() {
+    let dir = Dir::new();
+    let (report, _) = verify_json(&dir, "fixtures/scans/two-pages-page2-missing.pdf", &[]);
+    let integrity = check(&report, "integrity");
+    assert_eq!(integrity["ok"], false);
+    assert!(integrity["detail"].as_str().unwrap().contains("page 2 of 2 is missing"), "{integrity}");
+    let (report, _) = verify_json(&dir, "fixtures/scans/two-pages-swapped.pdf", &[]);
+    assert_eq!(report["status"], "ready");
+    assert!(check(&report, "integrity")["detail"].as_str().unwrap().contains("order 2, 1"));
+}
+
+#[test]
+fn uncertain_ink_asks_for_a_human_look() {
+    let dir = Dir::new();
+    let (report, _) = verify_json(&dir, "fixtures/scans/dot-new-partner.pdf", &[]);
+    let sig = check(&report, "signature.new_partner");
+    assert_eq!(sig["ok"], false);
+    assert!(sig["detail"].as_str().unwrap().contains("human look"), "{sig}");
+    let (report, _) = verify_json(&dir, "fixtures/scans/handwritten-new-partner.pdf", &[]);
+    let admin = check(&report, "admin.new_partner");
+    assert_eq!(admin["method"], "handwriting");
+    assert!(admin["detail"].as_str().unwrap().contains("human look"), "{admin}");
+}
+
+/// Dark pixels in the middle of a crop (away from the printed box outline and the margin).
+fn ink_in_middle(png: &std::path::Path) -> usize {
+    let img = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).into_luma8();
+    let (w, h) = img.dimensions();
+    let (mx, my) = (w / 6, h / 4);
+    let mut n = 0;
+    for y in my..h - my {
+        for x in mx..w - mx {
+            if img.get_pixel(x, y)[0] < 110 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn evidence_crops_show_what_the_checks_say() {
+    let dir = Dir::new();
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/scans/empty-customer.pdf"))
+        .args(["--evidence", "ev", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let ev = dir.path("ev");
+    let ids = [
+        "signature.current_partner",
+        "signature.customer",
+        "signature.new_partner",
+        "admin.current_partner",
+        "admin.new_partner",
+        "attest.reseller_relationship",
+        "attest.customer_agreement",
+    ];
+    for id in ids {
+        assert!(ev.join(format!("empty-customer.{id}.png")).is_file(), "no crop for {id}");
+    }
+    assert!(ink_in_middle(&ev.join("empty-customer.signature.current_partner.png")) > 100);
+    assert!(ink_in_middle(&ev.join("empty-customer.signature.new_partner.png")) > 100);
+    assert_eq!(ink_in_middle(&ev.join("empty-customer.signature.customer.png")), 0);
+    assert!(ink_in_middle(&ev.join("empty-customer.attest.customer_agreement.png")) > 5);
+    // Upright: the admin row shows printed text (dark pixels) like the form has it.
+    assert!(ink_in_middle(&ev.join("empty-customer.admin.current_partner.png")) > 50);
+
+    // An unticked box's crop has no ink inside the box.
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/scans/unticked-agreement.pdf"))
+        .args(["--evidence", "ev", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let unticked = image::open(ev.join("unticked-agreement.attest.customer_agreement.png")).unwrap().into_luma8();
+    let (w, h) = unticked.dimensions();
+    // Crop = box + 6 pt at 4 px/pt; the box interior starts 6 + 1.2 pt in.
+    let inset = ((6.0 + 1.2) * 4.0) as u32 + 2;
+    let dark = (inset..h - inset)
+        .flat_map(|y| (inset..w - inset).map(move |x| (x, y)))
+        .filter(|(x, y)| unticked.get_pixel(*x, *y)[0] < 110)
+        .count();
+    assert_eq!(dark, 0);
+
+    // Crops already there are not replaced without --force.
+    let before = std::fs::read(ev.join("empty-customer.signature.customer.png")).unwrap();
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/scans/empty-customer.pdf"))
+        .args(["--evidence", "ev", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(std::fs::read(ev.join("empty-customer.signature.customer.png")).unwrap(), before);
+}
+
+/// A one-page PDF whose page paints one image XObject with `dict` and `data`.
+fn image_pdf(dict: lopdf::Dictionary, data: Vec<u8>) -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let image_id = doc.add_object(Stream::new(dict, data));
+    let content_id = doc.add_object(Stream::new(dictionary! {}, b"q 612 0 0 792 0 0 cm /Im0 Do Q".to_vec()));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Contents" => content_id,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn hostile_or_unsupported_scans_fail_with_a_reason() {
+    use lopdf::dictionary;
+    let huge = image_pdf(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 200_000, "Height" => 200_000,
+        "BitsPerComponent" => 8, "ColorSpace" => "DeviceGray", "Filter" => "FlateDecode" },
+        vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    // The document limits (src/limits.rs) refuse a giant image before the scan reader runs.
+    let report = formtool::checks::verify_bytes("huge.pdf", &huge, &Default::default());
+    assert_eq!(report.status.as_str(), "error");
+    let why = report.error.clone().unwrap_or_default();
+    assert!(why.contains("200000") && why.contains("pixels"), "{why}");
+
+    let jbig2 = image_pdf(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 100, "Height" => 100,
+        "BitsPerComponent" => 1, "ColorSpace" => "DeviceGray", "Filter" => "JBIG2Decode" },
+        vec![0; 64],
+    );
+    let report = formtool::checks::verify_bytes("jbig2.pdf", &jbig2, &Default::default());
+    assert_eq!(report.status.as_str(), "not_ready");
+    let integrity = report.checks.iter().find(|c| c.id == "integrity").unwrap();
+    assert!(integrity.detail.contains("JBIG2Decode"), "{}", integrity.detail);
+
+    // A Flate bomb: tiny stream claiming a small image but inflating far past it.
+    let bomb_raw = vec![0u8; 50_000_000];
+    let bomb = formtool::pdf::deflate(&bomb_raw);
+    let bomb_pdf = image_pdf(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 100, "Height" => 100,
+        "BitsPerComponent" => 8, "ColorSpace" => "DeviceGray", "Filter" => "FlateDecode" },
+        bomb,
+    );
+    let report = formtool::checks::verify_bytes("bomb.pdf", &bomb_pdf, &Default::default());
+    assert_eq!(report.status.as_str(), "not_ready");
+    let integrity = report.checks.iter().find(|c| c.id == "integrity").unwrap();
+    assert!(integrity.detail.contains("inflates"), "{}", integrity.detail);
+}
