@@ -480,13 +480,15 @@ fn expect_check(values: &Values, expected: &[Transfer]) -> Check {
     }
 }
 
-/// A PDF with no form fields whose pages are only images: a scan.
+/// A PDF with no form fields whose pages are only images: a scan. Invisible text (the OCR
+/// layer many scanners add, text render mode 3) does not make a page any less a scan.
 fn looks_scanned(doc: &Document) -> bool {
     let pages = doc.get_pages();
     !pages.is_empty()
         && pages.values().all(|id| {
             let (content, resources) = marks::page_content(doc, *id);
             let painted = marks::painted_in_content(doc, &content, resources.as_ref());
-            !painted.is_empty() && painted.iter().all(|m| m.kind == Kind::Image)
+            let shown: Vec<&marks::Painted> = painted.iter().filter(|m| m.visible != Some(false)).collect();
+            shown.iter().any(|m| m.kind == Kind::Image) && shown.iter().all(|m| m.kind == Kind::Image)
         })
 }

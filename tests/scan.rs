@@ -269,3 +269,20 @@ fn hostile_or_unsupported_scans_fail_with_a_reason() {
     let integrity = report.checks.iter().find(|c| c.id == "integrity").unwrap();
     assert!(integrity.detail.contains("inflates"), "{}", integrity.detail);
 }
+
+/// Scanners often add an invisible OCR text layer: the page is still a scan.
+#[test]
+fn an_invisible_ocr_layer_does_not_stop_a_scan_being_read() {
+    let original = std::fs::read(repo("fixtures/scans/signed-300-gray.pdf")).unwrap();
+    let mut doc = lopdf::Document::load_mem(&original).unwrap();
+    let page = *doc.get_pages().get(&1).unwrap();
+    doc.add_page_contents(page, b"BT 3 Tr /F9 12 Tf 72 700 Td (Azure subscription transfer) Tj ET".to_vec()).unwrap();
+    let mut with_ocr = Vec::new();
+    doc.save_to(&mut with_ocr).unwrap();
+    let options = formtool::checks::VerifyOptions::default();
+    let before = formtool::checks::verify_bytes("scan.pdf", &original, &options);
+    let after = formtool::checks::verify_bytes("scan-ocr.pdf", &with_ocr, &options);
+    assert_eq!(before.status.as_str(), "ready");
+    assert_eq!(after.status.as_str(), "ready", "{:?}", after.checks.iter().filter(|c| !c.ok).collect::<Vec<_>>());
+    assert_eq!(after.source, Some(formtool::report::Source::Scanned));
+}
