@@ -122,8 +122,16 @@ impl FormReport {
     pub fn text_line(&self) -> String {
         match self.status {
             Status::Ready => {
-                let who = self.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_default();
-                format!("READY      {}  ({who}; {} subscription(s))", self.file, self.subscriptions.len())
+                let customer = self.customer.as_ref();
+                let who = customer
+                    .and_then(|c| c.organization.clone().or_else(|| c.microsoft_id.clone()))
+                    .unwrap_or_else(|| "customer not named".into());
+                let scanned = if self.source == Some(Source::Scanned) { "scanned; " } else { "" };
+                let subs = match self.subscriptions.len() {
+                    0 => String::new(),
+                    n => format!("; {n} subscription(s)"),
+                };
+                format!("READY      {}  ({scanned}{who}{subs})", self.file)
             }
             Status::NotReady => {
                 let reasons: Vec<String> = self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect();
