@@ -9,36 +9,8 @@ mod common;
 use common::{Dir, repo};
 use serde_json::Value;
 
-struct Row {
-    file: String,
-    status: String,
-    failing: Vec<String>,
-    options: Vec<String>,
-    note: String,
-}
-
-fn table() -> Vec<Row> {
-    let text = std::fs::read_to_string(repo("fixtures/scans/expected.tsv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            assert!(cols.len() >= 4, "bad row {l}");
-            let list = |s: &str, sep: char| -> Vec<String> {
-                if s == "-" { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
-            };
-            let mut failing = list(cols[2], ',');
-            failing.sort();
-            Row {
-                file: cols[0].to_string(),
-                status: cols[1].to_string(),
-                failing,
-                options: list(cols[3], ' '),
-                note: cols.get(4).unwrap_or(&"").to_string(),
-            }
-        })
-        .collect()
+fn table() -> Vec<common::Row> {
+    common::expected_table("fixtures/scans/expected.tsv")
 }
 
 fn verify_json(dir: &Dir, file: &str, extra: &[&str]) -> (Value, Option<i32>) {

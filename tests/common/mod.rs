@@ -50,3 +50,43 @@ pub fn field_values(pdf: &[u8]) -> std::collections::BTreeMap<String, Option<Str
     let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
     formtool::pdf::form_fields(&doc).into_iter().map(|f| (f.name, f.value)).collect()
 }
+
+/// One row of an `expected.tsv` fixture table: `file  status  failing  options  note`.
+pub struct Row {
+    pub file: String,
+    pub status: String,
+    /// Failing check ids, sorted.
+    pub failing: Vec<String>,
+    /// Extra `verify` flags; paths under `fixtures/` made absolute.
+    pub options: Vec<String>,
+    pub note: String,
+}
+
+/// Read a fixture table (tab-separated, header line first; `-` means none).
+pub fn expected_table(path: &str) -> Vec<Row> {
+    let text = std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert!(cols.len() >= 4, "bad row {l}");
+            let list = |s: &str, sep: char| -> Vec<String> {
+                if s == "-" { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
+            };
+            let mut failing = list(cols[2], ',');
+            failing.sort();
+            let options = list(cols[3], ' ')
+                .into_iter()
+                .map(|o| if o.starts_with("fixtures/") { repo(&o).display().to_string() } else { o })
+                .collect();
+            Row {
+                file: cols[0].to_string(),
+                status: cols[1].to_string(),
+                failing,
+                options,
+                note: cols.get(4).unwrap_or(&"").to_string(),
+            }
+        })
+        .collect()
+}
