@@ -33,6 +33,8 @@ pub struct Ink {
     pub span_y: f32,
     /// Largest extent (width or height) of one connected stroke, in points.
     pub longest_stroke: f32,
+    /// Extent of the second longest stroke, in points (0 with fewer than two).
+    pub second_stroke: f32,
     /// Ink pixels over the area of the ink's bounding box: low for pen strokes, high for a
     /// smudge, a blot or a filled rectangle.
     pub solidity: f32,
@@ -80,7 +82,7 @@ pub fn measure(crop: &Gray, interior: (usize, usize, usize, usize), r: f32, thre
     let min_area = ((0.5 * r * r) as usize).max(3);
     let mut seen = vec![false; w * h];
     let mut stack = Vec::new();
-    let (mut ink, mut strokes, mut longest) = (0usize, 0usize, 0usize);
+    let (mut ink, mut strokes, mut longest, mut second) = (0usize, 0usize, 0usize, 0usize);
     let (mut bx1, mut by1, mut bx2, mut by2) = (w, h, 0usize, 0usize);
     for start in 0..w * h {
         if !mask[start] || seen[start] {
@@ -115,7 +117,13 @@ pub fn measure(crop: &Gray, interior: (usize, usize, usize, usize), r: f32, thre
         }
         ink += n;
         strokes += 1;
-        longest = longest.max(cx2 - cx1 + 1).max(cy2 - cy1 + 1);
+        let extent = (cx2 - cx1 + 1).max(cy2 - cy1 + 1);
+        if extent > longest {
+            second = longest;
+            longest = extent;
+        } else {
+            second = second.max(extent);
+        }
         bx1 = bx1.min(cx1);
         by1 = by1.min(cy1);
         bx2 = bx2.max(cx2);
@@ -130,6 +138,7 @@ pub fn measure(crop: &Gray, interior: (usize, usize, usize, usize), r: f32, thre
         span_x: sw / w as f32,
         span_y: sh / h as f32,
         longest_stroke: longest as f32 / r,
+        second_stroke: second as f32 / r,
         solidity: ink as f32 / (sw * sh),
         strokes,
     }
@@ -163,6 +172,18 @@ pub fn checkbox(ink: &Ink) -> Verdict {
         && ink.longest_stroke >= 5.0
         && ink.solidity <= 0.6
     {
+        Verdict::Marked
+    } else if ink.fraction >= 0.08
+        && ink.span_x.max(ink.span_y) >= 0.75
+        && ink.span_x.min(ink.span_y) >= 0.5
+        && ink.longest_stroke >= 3.5
+        && ink.second_stroke >= 2.5
+        && ink.solidity <= 0.35
+    {
+        // A tick that runs over the printed outline is cut where the outline is removed (and
+        // a thin one on a bi-level scan breaks up): two or more real pieces, each points long,
+        // spread over most of the box and far from solid. A dot (one solid blob under 4 pt)
+        // or a dot with scanner specks (under a point) cannot look like this.
         Verdict::Marked
     } else {
         Verdict::Uncertain
@@ -238,5 +259,31 @@ mod tests {
             }
         }
         assert_eq!(signature(&measure(&img, (9, 9, 687, 159), 3.0, 128)), Verdict::Uncertain);
+    }
+
+    #[test]
+    fn a_tick_cut_by_the_outline_counts_but_a_dot_with_a_fragment_does_not() {
+        // Measured on a bi-level 150 dpi scan: a tick over the box edge, in three pieces.
+        let cut = Ink {
+            fraction: 0.16,
+            span_x: 1.0,
+            span_y: 0.59,
+            longest_stroke: 4.0,
+            second_stroke: 3.0,
+            solidity: 0.28,
+            strokes: 3,
+        };
+        assert_eq!(checkbox(&cut), Verdict::Marked);
+        // The dot-in-reseller-box fixture: a dot and a piece beside it.
+        let dot = Ink {
+            fraction: 0.15,
+            span_x: 0.5,
+            span_y: 0.53,
+            longest_stroke: 4.5,
+            second_stroke: 4.25,
+            solidity: 0.55,
+            strokes: 2,
+        };
+        assert_eq!(checkbox(&dot), Verdict::Uncertain);
     }
 }

@@ -77,18 +77,22 @@ pub fn sample_grid(img: &Gray, t: &Affine, code_box: &Rect) -> Option<PageCode> 
     let dark_width = ((x2 - x1 + 1) as f32 / r).min(size - 1.0);
     let estimate = 8.0 * dark_width / (size - dark_width);
     let version = ((estimate - 17.0) / 4.0).round() as i32;
-    // Each candidate version places the finder patterns differently; the one whose finders
-    // are clearest is tried with every retry, the others once (failed decodes are the
-    // expensive part).
-    let mut candidates: Vec<(f32, usize, Finders)> = [version, version - 1, version + 1]
-        .into_iter()
+    // Each candidate version places the finder patterns differently. The estimate above is
+    // fragile: the quiet zone is only four modules a side, so a bi-level scan whose dark
+    // modules spread reads up to three versions too high (seen: 77 for 65) — and the finder
+    // search, which allows ±1.5 modules, still finds "finders" for it, clearest of all. So
+    // every candidate is first sampled once (cheap), then all of them again with the retries
+    // (failed decodes are the expensive part, and only unreadable codes get there).
+    let mut candidates: Vec<(f32, usize, Finders)> = (version - 4..=version + 2)
         .filter(|v| (1..=40).contains(v))
         .filter_map(|v| finders(img, t, left, top, size, v as usize).map(|(score, found)| (score, v as usize, found)))
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (rank, (_, v, found)) in candidates.iter().enumerate() {
-        if let Some(code) = sample_version(img, t, size, *v, found, rank == 0) {
-            return Some(code);
+    for retries in [false, true] {
+        for (_, v, found) in &candidates {
+            if let Some(code) = sample_version(img, t, size, *v, found, retries) {
+                return Some(code);
+            }
         }
     }
     None
@@ -193,6 +197,7 @@ fn sample_version(
     let shifts = [(0.0, 0.0), (q, 0.0), (-q, 0.0), (0.0, q), (0.0, -q), (q, q), (-q, -q), (q, -q), (-q, q)];
     let mut grey = vec![0f32; w * w];
     let mut centre_grey = vec![0f32; w * w];
+    let mut lightest = vec![0f32; w * w];
     let shifts = if retries { &shifts[..] } else { &shifts[..1] };
     for (si, (sx, sy)) in shifts.iter().enumerate() {
         for j in 0..w {
@@ -205,17 +210,51 @@ fn sample_version(
         }
         // The mean of five points reads soft scans; the centre alone reads bi-level scans whose
         // thresholding ate into the light modules.
+        let thresholds: &[f32] = if si == 0 && retries { &[0.0, -25.0, 25.0, 50.0] } else { &[0.0] };
         for values in [&grey, &centre_grey] {
-            let bytes: Vec<u8> = values.iter().map(|g| g.clamp(0.0, 255.0) as u8).collect();
-            let otsu = align::otsu(&bytes) as f32;
-            let thresholds: &[f32] = if si == 0 && retries { &[0.0, -25.0, 25.0, 50.0] } else { &[0.0] };
-            for d in thresholds {
-                let thr = otsu + d;
-                let grid = rqrr::SimpleGrid::from_func(w, |x, y| values[y * w + x] <= thr);
-                if let Ok((_, text)) = rqrr::Grid::new(grid).decode() {
-                    return PageCode::decode(&text);
+            if let Some(code) = decode_values(values, w, thresholds) {
+                return Some(code);
+            }
+        }
+        if !retries {
+            continue;
+        }
+        // Bi-level scans thresholded dark (or printed with ink spread) shrink a light module to
+        // a dot that a sample a little off its centre misses: the lightest of a few points
+        // around the centre finds it, while a dark module stays dark all over.
+        for (k, d) in [0.22f32, 0.33].iter().enumerate() {
+            if si > 0 && k > 0 {
+                break;
+            }
+            for j in 0..w {
+                for i in 0..w {
+                    let (x, y) = centre(i, j);
+                    let (x, y) = (x + sx * ex.0 + sy * ey.0, y + sx * ex.1 + sy * ey.1);
+                    let q = d * m;
+                    let mut best = at(img, t, x, y);
+                    for (ox, oy) in [(-q, 0.0), (q, 0.0), (0.0, -q), (0.0, q), (-q, -q), (q, q), (q, -q), (-q, q)] {
+                        best = best.max(at(img, t, x + ox, y + oy));
+                    }
+                    lightest[j * w + i] = best;
                 }
             }
+            if let Some(code) = decode_values(&lightest, w, thresholds) {
+                return Some(code);
+            }
+        }
+    }
+    None
+}
+
+/// Threshold module grey levels (Otsu, moved by each of `offsets`) and decode.
+fn decode_values(values: &[f32], w: usize, offsets: &[f32]) -> Option<PageCode> {
+    let bytes: Vec<u8> = values.iter().map(|g| g.clamp(0.0, 255.0) as u8).collect();
+    let otsu = align::otsu(&bytes) as f32;
+    for d in offsets {
+        let thr = otsu + d;
+        let grid = rqrr::SimpleGrid::from_func(w, |x, y| values[y * w + x] <= thr);
+        if let Ok((_, text)) = rqrr::Grid::new(grid).decode() {
+            return PageCode::decode(&text);
         }
     }
     None

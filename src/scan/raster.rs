@@ -389,6 +389,31 @@ fn raw_samples(data: &[u8], w: usize, h: usize, space: &Space, bpc: i64, invert:
 }
 
 fn decode_jpeg(data: &[u8], invert: bool) -> Result<Gray, String> {
+    // A colour page at 600 dpi is ~100 MB as RGB: decode YCbCr (and grey) JPEGs straight to
+    // their luma channel instead, one byte a pixel, with no RGB copy in between.
+    use zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+    let options = DecoderOptions::default()
+        .set_max_width(u16::MAX as usize)
+        .set_max_height(u16::MAX as usize)
+        .set_strict_mode(false)
+        .jpeg_set_out_colorspace(ColorSpace::Luma);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), options);
+    decoder.decode_headers().map_err(|e| format!("cannot read the scanned JPEG: {e:?}"))?;
+    let (w, h) = decoder.dimensions().ok_or("cannot read the scanned JPEG size")?;
+    check_size(w as u64, h as u64)?;
+    if !matches!(decoder.input_colorspace(), Some(ColorSpace::YCbCr | ColorSpace::Luma)) {
+        // CMYK, YCCK or RGB-coded JPEGs (rare in scans): through RGB.
+        return decode_jpeg_rgb(data, invert);
+    }
+    let mut grey = vec![0u8; w * h];
+    decoder.decode_into(&mut grey).map_err(|e| format!("cannot decode the scanned JPEG: {e:?}"))?;
+    if invert {
+        grey.iter_mut().for_each(|v| *v = 255 - *v);
+    }
+    Ok(Gray { width: w, height: h, data: grey })
+}
+
+fn decode_jpeg_rgb(data: &[u8], invert: bool) -> Result<Gray, String> {
     use image::ImageDecoder;
     let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(data))
         .map_err(|e| format!("cannot read the scanned JPEG: {e}"))?;
