@@ -21,15 +21,7 @@ fn verify_json(dir: &Dir, file: &str, extra: &[&str]) -> (Value, Option<i32>) {
 }
 
 fn failing(report: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["ok"] == false)
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
+    common::failing_checks(report)
 }
 
 fn check<'a>(report: &'a Value, id: &str) -> &'a Value {

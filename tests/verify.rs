@@ -36,14 +36,7 @@ fn every_returned_fixture_gives_its_expected_status_and_failing_checks() {
                 continue;
             }
         };
-        let mut failing: Vec<String> = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["ok"] == false)
-            .map(|c| c["id"].as_str().unwrap().to_string())
-            .collect();
-        failing.sort();
+        let failing = common::failing_checks(&report);
         let status = report["status"].as_str().unwrap_or_default();
         if status != row.status
             || (row.status != "error" && failing != row.failing)

@@ -90,3 +90,15 @@ pub fn expected_table(path: &str) -> Vec<Row> {
         })
         .collect()
 }
+
+/// The ids of the checks that fail in a JSON report, sorted.
+pub fn failing_checks(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["checks"]
+        .as_array()
+        .map(|checks| {
+            checks.iter().filter(|c| c["ok"] == false).filter_map(|c| c["id"].as_str().map(str::to_string)).collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
