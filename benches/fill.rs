@@ -8,6 +8,10 @@ use std::time::Instant;
 use formtool::fill::{FillOptions, fill_embedded};
 use formtool::input::{Format, parse_str};
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let toml = include_str!("../fixtures/transfer.toml").replace("  \"{A1B2C3D4-E5F6-4789-8ABC-DEF012345678}\",\n", "");
     let transfer = parse_str(&toml, Format::Toml, "transfer.toml", true).expect("fixture parses").transfers.remove(0);

@@ -8,6 +8,10 @@ use std::time::Instant;
 
 use formtool::checks::{VerifyOptions, verify_bytes};
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/scans/signed-300-gray.pdf"))
         .expect("fixtures/scans/signed-300-gray.pdf (made by fixtures/scans/make.sh)");

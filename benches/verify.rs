@@ -6,6 +6,10 @@
 
 use std::time::Instant;
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use formtool::checks::{VerifyOptions, verify_bytes};
 use formtool::report::Status;
 
@@ -34,9 +38,41 @@ fn main() {
             println!("  Returned::open (all revisions + signatures): {:?}", t.elapsed() / n);
             let t = Instant::now();
             for _ in 0..n {
+                let mut reader = formtool::revisions::RevisionReader::new(&bytes);
+                std::hint::black_box(reader.document_at(bytes.len()).unwrap());
+            }
+            println!("  fast reader, latest revision: {:?}", t.elapsed() / n);
+            let doc = formtool::revisions::RevisionReader::new(&bytes).document_at(bytes.len()).unwrap();
+            let t = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(doc.clone());
+            }
+            println!("  clone of a document ({} objects): {:?}", doc.objects.len(), t.elapsed() / n);
+            let t = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(formtool::pdf::form_fields(&doc));
+            }
+            println!("  form_fields: {:?}", t.elapsed() / n);
+            let t = Instant::now();
+            for _ in 0..n {
                 std::hint::black_box(formtool::returned::revision_ends(&bytes));
             }
             println!("  revision_ends: {:?}", t.elapsed() / n);
+            for field in formtool::signature::signatures_in(&bytes).unwrap() {
+                let t = Instant::now();
+                let mut verdict = None;
+                for _ in 0..n {
+                    verdict = Some(std::hint::black_box(formtool::signature::verify(&field.input, None)));
+                }
+                let v = verdict.unwrap();
+                println!(
+                    "  signature {} ({}, {}): {:?}",
+                    field.name,
+                    v.signature_algorithm,
+                    v.digest_algorithm,
+                    t.elapsed() / n
+                );
+            }
         }
         let per_round = 50;
         let mut rates = Vec::new();

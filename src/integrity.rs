@@ -108,6 +108,7 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
         let mut diff = Diff {
             prev: &form.revisions[i - 1].doc,
             next: &form.revisions[i].doc,
+            moved: form.revisions[i].moved_since(&form.revisions[i - 1]),
             locked: &locked,
             boxes,
             revisions: (form.revisions[i - 1].number + 1, form.revisions[i].number),
@@ -144,6 +145,9 @@ fn locked_values(doc: &Document) -> BTreeMap<String, String> {
 struct Diff<'a> {
     prev: &'a Document,
     next: &'a Document,
+    /// The objects of `next` that `prev` has at another place in the file, when known: the
+    /// others are the same bytes, so only these can have changed.
+    moved: Option<Vec<ObjectId>>,
     locked: &'a BTreeMap<String, String>,
     boxes: &'a [(usize, Rect)],
     /// The 1-based revisions whose net change is being judged, for messages.
@@ -611,7 +615,11 @@ impl Diff<'_> {
 
     fn check_unexplained_objects(&mut self) {
         let mut changed: Vec<ObjectId> = Vec::new();
-        for (id, obj) in &self.next.objects {
+        let candidates: Box<dyn Iterator<Item = (&ObjectId, &Object)>> = match &self.moved {
+            Some(ids) => Box::new(ids.iter().filter_map(|id| self.next.objects.get_key_value(id))),
+            None => Box::new(self.next.objects.iter()),
+        };
+        for (id, obj) in candidates {
             if let Ok(old) = self.prev.get_object(*id)
                 && !same(old, obj)
                 && !self.explained.contains(id)

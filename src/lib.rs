@@ -44,6 +44,7 @@ pub mod pdf;
 pub mod profile;
 pub mod report;
 pub mod returned;
+pub mod revisions;
 pub mod scan;
 pub mod signature;
 pub mod template;

@@ -6,6 +6,9 @@ use clap::Parser;
 use formtool::cli::{self, Cli};
 use formtool::error::Outcome;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli::run(cli) {

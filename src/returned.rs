@@ -14,11 +14,14 @@
 //! assert!(form.signatures.is_empty());
 //! ```
 
-use lopdf::{Document, Object};
+use std::collections::BTreeMap;
+
+use lopdf::{Document, Object, ObjectId};
 
 use crate::inspect::load_pdf;
 use crate::layout::{FieldKind, Rect};
 use crate::pdf::{FormField, form_fields, get, resolve};
+use crate::revisions::{Location, RevisionReader};
 use crate::signature::{self, SignatureInput, SignatureVerdict, TrustAnchors};
 
 /// One revision: where it ends in the file and the document as of then.
@@ -28,6 +31,26 @@ pub struct Revision {
     /// 1-based position among all the file's revisions, for messages.
     pub number: usize,
     pub doc: Document,
+    /// Where this revision's cross-reference data puts each object, when the fast reader
+    /// ([`crate::revisions`]) loaded it: two revisions that put an object at the same offset
+    /// hold the same object.
+    pub locations: Option<BTreeMap<u32, Location>>,
+}
+
+impl Revision {
+    /// Objects of `self` that `earlier` also has but at another place, when both
+    /// revisions were loaded by the fast reader (`None` otherwise).
+    pub fn moved_since(&self, earlier: &Revision) -> Option<Vec<ObjectId>> {
+        let (now, before) = (self.locations.as_ref()?, earlier.locations.as_ref()?);
+        Some(
+            now.iter()
+                .filter_map(|(number, location)| match (location, before.get(number)) {
+                    (Location::At(_, generation), Some(old)) if old != location => Some((*number, *generation)),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// One digital signature of the form.
@@ -97,14 +120,27 @@ impl<'a> Returned<'a> {
     /// Read the file, its revisions and its signatures. `Err` carries the reason the file
     /// cannot be read as a PDF at all.
     pub fn open(bytes: &'a [u8], trust: Option<&TrustAnchors>) -> Result<Returned<'a>, String> {
-        let latest = load_pdf(bytes)?;
-        crate::limits::check_document(&latest)?;
         let ends = revision_ends(bytes);
         let last_end = ends.last().copied().unwrap_or(bytes.len());
         let trailing_garbage = bytes[last_end.min(bytes.len())..].iter().any(|b| !b.is_ascii_whitespace() && *b != 0);
         if ends.len() > MAX_REVISIONS {
             return Err(format!("{} revisions (more than {MAX_REVISIONS}): refusing to analyse", ends.len()));
         }
+        // Each revision is loaded by the fast reader when it can, else by lopdf (which also
+        // repairs damaged files); both give the same document for the files the fast reader
+        // accepts (tests/revisions.rs).
+        let mut reader = RevisionReader::new(bytes);
+        let mut load = |end: usize| -> Option<(Document, BTreeMap<u32, Location>)> {
+            let xref = reader.xref_at(end).ok()?;
+            let doc = reader.document(&xref, end).ok()?;
+            Some((doc, xref.entries))
+        };
+        let fast_latest = if trailing_garbage || ends.is_empty() { None } else { load(last_end) };
+        let (latest, latest_locations) = match fast_latest {
+            Some((doc, locations)) => (doc, Some(locations)),
+            None => (load_pdf(bytes)?, None),
+        };
+        crate::limits::check_document(&latest)?;
         // Signatures are read from the document as it is now; only the revisions from the
         // first signed one on matter to the integrity rules, so earlier ones are not loaded.
         let fields = form_fields(&latest);
@@ -131,12 +167,14 @@ impl<'a> Returned<'a> {
             if !signed_ends.contains(end) {
                 continue;
             }
-            // A "%%EOF" inside a stream is not a revision end; such a prefix does not load.
-            if let Ok(doc) = crate::limits::load_pdf_bounded(&bytes[..*end]) {
-                revisions.push(Revision { end: *end, number: k + 1, doc });
+            if let Some((doc, locations)) = load(*end) {
+                revisions.push(Revision { end: *end, number: k + 1, doc, locations: Some(locations) });
+            } else if let Ok(doc) = crate::limits::load_pdf_bounded(&bytes[..*end]) {
+                // (A "%%EOF" inside a stream is not a revision end; such a prefix does not load.)
+                revisions.push(Revision { end: *end, number: k + 1, doc, locations: None });
             }
         }
-        revisions.push(Revision { end: last_end, number: ends.len().max(1), doc: latest });
+        revisions.push(Revision { end: last_end, number: ends.len().max(1), doc: latest, locations: latest_locations });
         for sig in &mut signatures {
             sig.revision = revisions.iter().position(|r| r.end == sig.verdict.signed_len && sig.verdict.signed_len > 0);
         }

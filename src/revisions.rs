@@ -1,0 +1,822 @@
+//! Loading the documents a returned form was at each of its revisions, fast.
+//!
+//! A signed form is its original plus one incremental update per party (PDF 32000-1 7.5.6):
+//! each update appends the objects it changed and a cross-reference section that points at
+//! them and back (`/Prev`) at the sections before. The verifier needs the document as it was
+//! at every signed revision, and loading each revision's prefix of the file with lopdf parses
+//! every object again for each one, which is most of the time `verify` spends on a form.
+//!
+//! This module reads the cross-reference sections itself and parses each object once, at its
+//! offset, whichever revisions include it: the revisions share the parsed objects, and the
+//! offsets say which objects a revision changed. It builds ordinary [`lopdf::Document`]s, so
+//! everything downstream stays the same.
+//!
+//! It handles well-formed files only: classic cross-reference tables and cross-reference
+//! streams, direct or indirect stream lengths, unencrypted. Anything else — object streams,
+//! hybrid files, an object that is not where its section says, a stream whose length does not
+//! end at `endstream`, a syntax it does not read exactly as lopdf does — is
+//! [`Unsupported`], and the caller loads that revision with lopdf's lenient reader instead.
+//! So this is only ever a faster route to the same document: `tests/revisions.rs` checks that
+//! every document it builds equals lopdf's, for every revision of every fixture and for
+//! thousands of mutated files.
+//!
+//! ```
+//! let pdf = formtool::template::blank_form();
+//! let mut reader = formtool::revisions::RevisionReader::new(&pdf);
+//! let doc = reader.document_at(pdf.len()).unwrap();
+//! assert_eq!(doc.get_pages().len(), 1);
+//! ```
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
+
+use crate::limits::{MAX_OBJECTS, MAX_STRUCTURE_STREAM_BYTES};
+
+/// This reader cannot load the revision exactly; load it with lopdf instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub &'static str);
+
+type Result<T> = std::result::Result<T, Unsupported>;
+
+/// Where a revision's cross-reference data puts an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// In use at this byte offset, with this generation.
+    At(usize, u16),
+    Free,
+}
+
+/// One revision's merged cross-reference data: object number → location, and its trailer.
+#[derive(Debug, Clone)]
+pub struct XrefMap {
+    pub entries: BTreeMap<u32, Location>,
+    pub trailer: Dictionary,
+}
+
+/// Reads the revisions of one file, sharing parsed objects between them.
+pub struct RevisionReader<'a> {
+    bytes: &'a [u8],
+    /// Objects parsed so far, by the offset of their `N G obj` header.
+    parsed: HashMap<usize, (ObjectId, Object)>,
+    /// Cross-reference sections read so far, by offset.
+    sections: HashMap<usize, Section>,
+}
+
+#[derive(Clone)]
+struct Section {
+    entries: Vec<(u32, Location)>,
+    trailer: Dictionary,
+    prev: Option<usize>,
+}
+
+/// Deepest nesting of arrays and dictionaries read here; lopdf's own limit is higher, so
+/// nothing this reader accepts is something lopdf refuses.
+const MAX_DEPTH: usize = 64;
+/// Most sections followed through `/Prev`.
+const MAX_SECTIONS: usize = 256;
+
+impl<'a> RevisionReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        RevisionReader { bytes, parsed: HashMap::new(), sections: HashMap::new() }
+    }
+
+    /// The cross-reference data of the revision that ends at `end` (just past its `%%EOF`).
+    pub fn xref_at(&mut self, end: usize) -> Result<XrefMap> {
+        let mut offset = Some(startxref(self.bytes.get(..end).ok_or(Unsupported("revision end past the file"))?)?);
+        let mut entries: BTreeMap<u32, Location> = BTreeMap::new();
+        let mut trailer = None;
+        let mut seen = HashSet::new();
+        while let Some(at) = offset {
+            if !seen.insert(at) || seen.len() > MAX_SECTIONS {
+                return Err(Unsupported("the /Prev chain loops"));
+            }
+            if at >= end {
+                return Err(Unsupported("a cross-reference section lies after its revision"));
+            }
+            let section = self.section(at)?;
+            for (number, location) in &section.entries {
+                entries.entry(*number).or_insert(*location);
+            }
+            if entries.len() > MAX_OBJECTS {
+                return Err(Unsupported("too many objects"));
+            }
+            if trailer.is_none() {
+                trailer = Some(section.trailer.clone());
+            }
+            offset = section.prev;
+        }
+        let mut trailer = trailer.ok_or(Unsupported("no cross-reference section"))?;
+        trailer.remove(b"Prev");
+        if trailer.has(b"Encrypt") {
+            return Err(Unsupported("encrypted"));
+        }
+        // lopdf searches further for a catalog when the trailer names none.
+        if !matches!(trailer.get(b"Root"), Ok(Object::Reference(_))) {
+            return Err(Unsupported("the trailer names no catalog"));
+        }
+        Ok(XrefMap { entries, trailer })
+    }
+
+    /// The document as it was at the revision that ends at `end`.
+    pub fn document_at(&mut self, end: usize) -> Result<Document> {
+        let xref = self.xref_at(end)?;
+        self.document(&xref, end)
+    }
+
+    /// The document described by `xref`, the cross-reference data of the revision ending at
+    /// `end`.
+    pub fn document(&mut self, xref: &XrefMap, end: usize) -> Result<Document> {
+        let mut doc = Document::new();
+        doc.version = header_version(self.bytes)?;
+        for (&number, location) in &xref.entries {
+            let Location::At(offset, generation) = *location else { continue };
+            if offset >= end {
+                return Err(Unsupported("an object lies after its revision"));
+            }
+            let (id, object) = self.object_at(offset, xref, end)?;
+            if *id != (number, generation) {
+                return Err(Unsupported("an object is not where its cross-reference entry says"));
+            }
+            // lopdf unpacks every object stream it meets into the document.
+            if let Object::Stream(stream) = object
+                && stream.dict.has_type(b"ObjStm")
+            {
+                return Err(Unsupported("object streams"));
+            }
+            doc.objects.insert(*id, object.clone());
+        }
+        doc.trailer = xref.trailer.clone();
+        doc.max_id = doc.objects.keys().next_back().map_or(0, |id| id.0);
+        // lopdf rebuilds the cross-reference data by scanning when the page tree does not
+        // load, so such a revision is left to it.
+        let kids = doc
+            .catalog()
+            .and_then(|c| c.get(b"Pages"))
+            .and_then(Object::as_reference)
+            .and_then(|id| doc.get_dictionary(id))
+            .and_then(|pages| pages.get(b"Kids"));
+        if !matches!(kids, Ok(Object::Array(_))) {
+            return Err(Unsupported("the page tree does not load"));
+        }
+        Ok(doc)
+    }
+
+    fn section(&mut self, at: usize) -> Result<&Section> {
+        if !self.sections.contains_key(&at) {
+            let section = self.read_section(at)?;
+            self.sections.insert(at, section);
+        }
+        Ok(&self.sections[&at])
+    }
+
+    fn read_section(&mut self, at: usize) -> Result<Section> {
+        let bytes = self.bytes;
+        if bytes[at..].starts_with(b"xref") {
+            return read_table(bytes, at);
+        }
+        // A cross-reference stream: an indirect object whose stream lists the entries.
+        let mut parser = Parser { bytes, pos: at };
+        let (_, object) = parser.indirect_object(&mut |_| None)?;
+        let Object::Stream(stream) = object else { return Err(Unsupported("startxref points at no section")) };
+        if stream.dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"XRef".as_slice()) {
+            return Err(Unsupported("startxref points at no section"));
+        }
+        if stream.dict.has(b"Encrypt") {
+            return Err(Unsupported("encrypted"));
+        }
+        let data = stream
+            .decompressed_content_with_limit(MAX_STRUCTURE_STREAM_BYTES)
+            .map_err(|_| Unsupported("a cross-reference stream does not decode"))?;
+        let entries = xref_stream_entries(&stream.dict, &data)?;
+        let prev = prev_offset(&stream.dict)?;
+        let mut trailer = stream.dict;
+        trailer.remove(b"Prev");
+        Ok(Section { entries, trailer, prev })
+    }
+
+    /// The object whose header is at `offset`, parsed once per file. An indirect `/Length`
+    /// is resolved through `xref`.
+    fn object_at(&mut self, offset: usize, xref: &XrefMap, end: usize) -> Result<&(ObjectId, Object)> {
+        if !self.parsed.contains_key(&offset) {
+            let bytes = self.bytes;
+            let mut length_of = |id: ObjectId| -> Option<usize> {
+                let Some(Location::At(at, generation)) = xref.entries.get(&id.0).copied() else { return None };
+                if at >= end || at == offset || generation != id.1 {
+                    return None;
+                }
+                match (Parser { bytes, pos: at }).indirect_object(&mut |_| None) {
+                    Ok((got, Object::Integer(n))) if got == id && n >= 0 => Some(n as usize),
+                    _ => None,
+                }
+            };
+            let mut parser = Parser { bytes, pos: offset };
+            let parsed = parser.indirect_object(&mut length_of)?;
+            if parser.pos > end {
+                return Err(Unsupported("an object runs past its revision"));
+            }
+            self.parsed.insert(offset, parsed);
+        }
+        Ok(&self.parsed[&offset])
+    }
+}
+
+/// The offset `startxref` gives at the very end of `bytes` (a revision ending in `%%EOF`).
+fn startxref(bytes: &[u8]) -> Result<usize> {
+    let trimmed = trim_end(bytes);
+    let Some(before_eof) = trimmed.strip_suffix(b"%%EOF") else {
+        return Err(Unsupported("the revision does not end with %%EOF"));
+    };
+    let before_eof = trim_end(before_eof);
+    let digits = before_eof.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let number = &before_eof[before_eof.len() - digits..];
+    let before_number = trim_end(&before_eof[..before_eof.len() - digits]);
+    if digits == 0 || digits > 15 || !before_number.ends_with(b"startxref") {
+        return Err(Unsupported("no startxref before %%EOF"));
+    }
+    let offset = std::str::from_utf8(number).ok().and_then(|s| s.parse::<usize>().ok());
+    offset.filter(|o| *o < bytes.len()).ok_or(Unsupported("startxref points outside the file"))
+}
+
+fn trim_end(bytes: &[u8]) -> &[u8] {
+    let end = bytes.iter().rposition(|b| !is_whitespace(*b)).map_or(0, |p| p + 1);
+    &bytes[..end]
+}
+
+/// The version in the `%PDF-x.y` header, which must open the file.
+fn header_version(bytes: &[u8]) -> Result<String> {
+    let rest = bytes.strip_prefix(b"%PDF-").ok_or(Unsupported("the file does not start with %PDF-"))?;
+    let version: Vec<u8> = rest.iter().copied().take_while(|c| c.is_ascii_digit() || *c == b'.').collect();
+    let after = &rest[version.len()..];
+    // lopdf skips other bytes on the header line; only a clean header is read here.
+    if !matches!(after.first(), Some(b'\r' | b'\n')) {
+        return Err(Unsupported("unusual header line"));
+    }
+    Ok(String::from_utf8_lossy(&version).into_owned())
+}
+
+fn prev_offset(trailer: &Dictionary) -> Result<Option<usize>> {
+    match trailer.get(b"Prev") {
+        Err(_) => Ok(None),
+        Ok(Object::Integer(n)) if *n >= 0 => Ok(Some(*n as usize)),
+        Ok(_) => Err(Unsupported("/Prev is not an offset")),
+    }
+}
+
+/// A classic `xref` table with its `trailer` dictionary.
+fn read_table(bytes: &[u8], at: usize) -> Result<Section> {
+    let mut p = Parser { bytes, pos: at + 4 };
+    let mut entries = Vec::new();
+    loop {
+        p.skip_whitespace();
+        if p.rest().starts_with(b"trailer") {
+            p.pos += 7;
+            break;
+        }
+        let first = p.unsigned().ok_or(Unsupported("malformed xref subsection"))?;
+        p.skip_spaces_only();
+        let count = p.unsigned().ok_or(Unsupported("malformed xref subsection"))?;
+        p.skip_line_end()?;
+        if count > MAX_OBJECTS as u64 || first > u32::MAX as u64 {
+            return Err(Unsupported("malformed xref subsection"));
+        }
+        for k in 0..count {
+            // nnnnnnnnnn ggggg n<eol>: 20 bytes (19 with a bare end of line).
+            let line = bytes.get(p.pos..p.pos + 18).ok_or(Unsupported("truncated xref table"))?;
+            let offset = digits_value(&line[0..10]).ok_or(Unsupported("malformed xref entry"))?;
+            let generation = digits_value(&line[11..16]).ok_or(Unsupported("malformed xref entry"))?;
+            if line[10] != b' ' || line[16] != b' ' {
+                return Err(Unsupported("malformed xref entry"));
+            }
+            let number = u32::try_from(first + k).map_err(|_| Unsupported("malformed xref entry"))?;
+            let generation = u16::try_from(generation).map_err(|_| Unsupported("malformed xref entry"))?;
+            let location = match line[17] {
+                b'n' => Location::At(offset as usize, generation),
+                b'f' => Location::Free,
+                _ => return Err(Unsupported("malformed xref entry")),
+            };
+            entries.push((number, location));
+            p.pos += 18;
+            match p.rest() {
+                [b' ', b'\r' | b'\n', ..] | [b'\r', b'\n', ..] => p.pos += 2,
+                [b'\n' | b'\r', ..] => p.pos += 1,
+                _ => return Err(Unsupported("malformed xref entry")),
+            }
+        }
+    }
+    p.skip_space();
+    let trailer = match p.object(0)? {
+        Object::Dictionary(d) => d,
+        _ => return Err(Unsupported("the trailer is not a dictionary")),
+    };
+    if trailer.has(b"XRefStm") {
+        return Err(Unsupported("hybrid cross-reference file"));
+    }
+    let prev = prev_offset(&trailer)?;
+    // Entries that a table lists twice: the first is kept, as the merge keeps the newest.
+    let mut seen = HashSet::new();
+    entries.retain(|(n, _)| seen.insert(*n));
+    Ok(Section { entries, trailer, prev })
+}
+
+/// The entries of a cross-reference stream (PDF 32000-1 7.5.8): `/W` field widths, `/Index`
+/// subsections (default `[0 Size]`). Entries of type 2 (in an object stream) are not read
+/// here.
+fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Location)>> {
+    let bad = Unsupported("malformed cross-reference stream");
+    let widths: Vec<usize> = match dict.get(b"W") {
+        Ok(Object::Array(w)) if w.len() == 3 => w
+            .iter()
+            .map(|o| o.as_i64().ok().and_then(|v| usize::try_from(v).ok()).filter(|v| *v <= 8))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(bad.clone())?,
+        _ => return Err(bad),
+    };
+    let size = match dict.get(b"Size") {
+        Ok(Object::Integer(n)) if *n >= 0 && *n <= MAX_OBJECTS as i64 => *n as u64,
+        _ => return Err(bad),
+    };
+    let index: Vec<u64> = match dict.get(b"Index") {
+        Err(_) => vec![0, size],
+        Ok(Object::Array(a)) if a.len() % 2 == 0 => a
+            .iter()
+            .map(|o| o.as_i64().ok().and_then(|v| u64::try_from(v).ok()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(bad.clone())?,
+        _ => return Err(bad),
+    };
+    let row = widths.iter().sum::<usize>();
+    if row == 0 {
+        return Err(bad);
+    }
+    let field = |bytes: &[u8]| bytes.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
+    let mut rows = data.chunks_exact(row);
+    let mut entries = Vec::new();
+    let mut seen = HashSet::new();
+    for pair in index.chunks(2) {
+        let (first, count) = (pair[0], pair[1]);
+        if count > MAX_OBJECTS as u64 || first > u32::MAX as u64 || first + count > u32::MAX as u64 {
+            return Err(bad);
+        }
+        for k in 0..count {
+            let r = rows.next().ok_or(bad.clone())?;
+            let (t, rest) = r.split_at(widths[0]);
+            let (f2, f3) = rest.split_at(widths[1]);
+            let kind = if widths[0] == 0 { 1 } else { field(t) };
+            let number = (first + k) as u32;
+            let location = match kind {
+                0 => Location::Free,
+                1 => {
+                    let generation = u16::try_from(field(f3)).map_err(|_| bad.clone())?;
+                    Location::At(usize::try_from(field(f2)).map_err(|_| bad.clone())?, generation)
+                }
+                2 => return Err(Unsupported("object streams")),
+                _ => Location::Free, // reserved types are null references (7.5.8.3)
+            };
+            if seen.insert(number) {
+                entries.push((number, location));
+            }
+        }
+    }
+    Ok(entries)
+}
+
+fn digits_value(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |v, d| {
+        if d.is_ascii_digit() { v.checked_mul(10)?.checked_add(u64::from(d - b'0')) } else { None }
+    })
+}
+
+fn is_whitespace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\0' | b'\x0c')
+}
+
+fn is_delimiter(c: u8) -> bool {
+    matches!(c, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+}
+
+fn is_regular(c: u8) -> bool {
+    !is_whitespace(c) && !is_delimiter(c)
+}
+
+/// A cursor over the file that reads PDF objects (PDF 32000-1 7.3) exactly as lopdf's parser
+/// does, or gives up.
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or(&[])
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while self.peek().is_some_and(is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn skip_spaces_only(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    fn skip_line_end(&mut self) -> Result<()> {
+        self.skip_spaces_only();
+        match self.rest() {
+            [b'\r', b'\n', ..] => self.pos += 2,
+            [b'\r' | b'\n', ..] => self.pos += 1,
+            _ => return Err(Unsupported("expected an end of line")),
+        }
+        Ok(())
+    }
+
+    /// White space and comments.
+    fn skip_space(&mut self) {
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'%') {
+                return;
+            }
+            while self.peek().is_some_and(|c| c != b'\r' && c != b'\n') {
+                self.pos += 1;
+            }
+        }
+    }
+
+    fn unsigned(&mut self) -> Option<u64> {
+        let run = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+        let value = digits_value(&self.rest()[..run])?;
+        self.pos += run;
+        Some(value)
+    }
+
+    fn keyword(&mut self, word: &[u8]) -> bool {
+        if self.rest().starts_with(word) {
+            self.pos += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `N G obj`, the object, optional `endobj`. `length_of` supplies the value of an
+    /// indirect `/Length`.
+    fn indirect_object(&mut self, length_of: &mut dyn FnMut(ObjectId) -> Option<usize>) -> Result<(ObjectId, Object)> {
+        let id = self.object_header()?;
+        let object = if self.rest().starts_with(b"<<") {
+            let dict = self.dictionary(0)?;
+            let before_keyword = self.pos;
+            self.skip_space();
+            if self.keyword(b"stream") {
+                self.skip_spaces_only();
+                match self.rest() {
+                    [b'\r', b'\n', ..] => self.pos += 2,
+                    [b'\r' | b'\n', ..] => self.pos += 1,
+                    _ => return Err(Unsupported("no end of line after stream")),
+                }
+                let length = match dict.get(b"Length") {
+                    Ok(Object::Integer(n)) if *n >= 0 => *n as usize,
+                    Ok(Object::Reference(r)) => length_of(*r).ok_or(Unsupported("indirect /Length"))?,
+                    _ => return Err(Unsupported("a stream without a usable /Length")),
+                };
+                let start = self.pos;
+                let data_end = start.checked_add(length).filter(|e| *e <= self.bytes.len());
+                let data_end = data_end.ok_or(Unsupported("a stream runs past the end of the file"))?;
+                self.pos = data_end;
+                match self.rest() {
+                    [b'\r', b'\n', ..] => self.pos += 2,
+                    [b'\r' | b'\n', ..] => self.pos += 1,
+                    _ => {}
+                }
+                if !self.keyword(b"endstream") {
+                    return Err(Unsupported("a stream's /Length does not end at endstream"));
+                }
+                Object::Stream(Stream::new(dict, self.bytes[start..data_end].to_vec()))
+            } else {
+                self.pos = before_keyword;
+                Object::Dictionary(dict)
+            }
+        } else {
+            self.direct(0)?
+        };
+        self.skip_space();
+        if self.keyword(b"endobj") {
+            self.skip_space();
+        }
+        Ok((id, object))
+    }
+
+    fn object_header(&mut self) -> Result<ObjectId> {
+        let bad = Unsupported("no object header where one should be");
+        self.skip_space();
+        let number = self.unsigned().and_then(|n| u32::try_from(n).ok()).ok_or(bad.clone())?;
+        self.skip_space();
+        let generation = self.unsigned().and_then(|n| u16::try_from(n).ok()).ok_or(bad.clone())?;
+        self.skip_space();
+        if !self.keyword(b"obj") {
+            return Err(bad);
+        }
+        self.skip_space();
+        Ok((number, generation))
+    }
+
+    /// A direct object and the space after it.
+    fn object(&mut self, depth: usize) -> Result<Object> {
+        let object = self.direct(depth)?;
+        self.skip_space();
+        Ok(object)
+    }
+
+    fn direct(&mut self, depth: usize) -> Result<Object> {
+        if depth >= MAX_DEPTH {
+            return Err(Unsupported("nested too deeply"));
+        }
+        match self.peek() {
+            Some(b'n') if self.keyword(b"null") => Ok(Object::Null),
+            Some(b't') if self.keyword(b"true") => Ok(Object::Boolean(true)),
+            Some(b'f') if self.keyword(b"false") => Ok(Object::Boolean(false)),
+            Some(b'0'..=b'9') => self.number_or_reference(),
+            Some(b'+' | b'-' | b'.') => self.number(),
+            Some(b'/') => Ok(Object::Name(self.name())),
+            Some(b'(') => Ok(Object::String(self.literal_string()?, StringFormat::Literal)),
+            Some(b'<') if self.rest().starts_with(b"<<") => Ok(Object::Dictionary(self.dictionary(depth)?)),
+            Some(b'<') => self.hex_string(),
+            Some(b'[') => {
+                self.pos += 1;
+                self.skip_space();
+                let mut items = Vec::new();
+                while self.peek() != Some(b']') {
+                    items.push(self.object(depth + 1)?);
+                }
+                self.pos += 1;
+                Ok(Object::Array(items))
+            }
+            _ => Err(Unsupported("unreadable object")),
+        }
+    }
+
+    fn dictionary(&mut self, depth: usize) -> Result<Dictionary> {
+        self.pos += 2; // <<
+        self.skip_space();
+        // Entries are gathered first so the map is allocated once, at its final size.
+        let mut entries = Vec::with_capacity(16);
+        while self.peek() == Some(b'/') {
+            let key = self.name();
+            self.skip_space();
+            let value = self.object(depth + 1)?;
+            entries.push((key, value));
+        }
+        if !self.keyword(b">>") {
+            return Err(Unsupported("unreadable dictionary"));
+        }
+        let mut dict = Dictionary::new();
+        dict.as_hashmap_mut().reserve(entries.len());
+        for (key, value) in entries {
+            dict.set(key, value); // a repeated key keeps its first place and its last value, as in lopdf
+        }
+        Ok(dict)
+    }
+
+    /// `N G R`, or a number.
+    fn number_or_reference(&mut self) -> Result<Object> {
+        let start = self.pos;
+        if let Some(number) = self.unsigned().and_then(|n| u32::try_from(n).ok()) {
+            self.skip_space();
+            if self.peek().is_some_and(|c| c.is_ascii_digit())
+                && let Some(generation) = self.unsigned().and_then(|g| u16::try_from(g).ok())
+            {
+                self.skip_space();
+                if self.keyword(b"R") {
+                    return Ok(Object::Reference((number, generation)));
+                }
+            }
+        }
+        self.pos = start;
+        self.number()
+    }
+
+    /// An integer or a real, as lopdf reads them (`f32` for reals).
+    fn number(&mut self) -> Result<Object> {
+        let start = self.pos;
+        if matches!(self.peek(), Some(b'+' | b'-')) {
+            self.pos += 1;
+        }
+        let int_digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+        self.pos += int_digits;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            let fraction = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+            self.pos += fraction;
+            if int_digits == 0 && fraction == 0 {
+                return Err(Unsupported("unreadable number"));
+            }
+            // lopdf drops a stray '-' inside the fraction; such numbers are left to it.
+            if self.peek() == Some(b'-') {
+                return Err(Unsupported("unusual number"));
+            }
+            let text =
+                std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Unsupported("unreadable number"))?;
+            return text.parse::<f32>().map(Object::Real).map_err(|_| Unsupported("unreadable number"));
+        }
+        if int_digits == 0 {
+            return Err(Unsupported("unreadable number"));
+        }
+        let text = std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Unsupported("unreadable number"))?;
+        let text = text.strip_prefix('+').unwrap_or(text);
+        text.parse::<i64>().map(Object::Integer).map_err(|_| Unsupported("integer out of range"))
+    }
+
+    /// `/Name` with `#xx` escapes; a `#` not followed by two hex digits ends the name.
+    fn name(&mut self) -> Vec<u8> {
+        self.pos += 1;
+        let mut out = Vec::new();
+        loop {
+            let run = self.rest().iter().position(|&c| c == b'#' || !is_regular(c)).unwrap_or(self.rest().len());
+            out.extend_from_slice(&self.rest()[..run]);
+            self.pos += run;
+            match self.rest() {
+                [b'#', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                    out.push(hex_value(*h) << 4 | hex_value(*l));
+                    self.pos += 3;
+                }
+                _ => return out,
+            }
+        }
+    }
+
+    fn literal_string(&mut self) -> Result<Vec<u8>> {
+        self.pos += 1; // (
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        loop {
+            let Some(c) = self.peek() else { return Err(Unsupported("unterminated string")) };
+            self.pos += 1;
+            match c {
+                b'(' => {
+                    depth += 1;
+                    if depth > 64 {
+                        return Err(Unsupported("string nested too deeply"));
+                    }
+                    out.push(c);
+                }
+                b')' if depth == 0 => return Ok(out),
+                b')' => {
+                    depth -= 1;
+                    out.push(c);
+                }
+                b'\r' => {
+                    if self.peek() == Some(b'\n') {
+                        self.pos += 1;
+                    }
+                    out.push(b'\n');
+                }
+                b'\n' => out.push(b'\n'),
+                b'\\' => {
+                    let Some(e) = self.peek() else { return Err(Unsupported("unterminated string")) };
+                    self.pos += 1;
+                    match e {
+                        b'0'..=b'7' => {
+                            let mut value = u16::from(e - b'0');
+                            for _ in 0..2 {
+                                match self.peek() {
+                                    Some(d @ b'0'..=b'7') => {
+                                        value = value * 8 + u16::from(d - b'0');
+                                        self.pos += 1;
+                                    }
+                                    _ => break,
+                                }
+                            }
+                            out.push(value as u8);
+                        }
+                        b'\r' => {
+                            if self.peek() == Some(b'\n') {
+                                self.pos += 1;
+                            }
+                        }
+                        b'\n' => {}
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'b' => out.push(b'\x08'),
+                        b'f' => out.push(b'\x0c'),
+                        other => out.push(other),
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+    }
+
+    fn hex_string(&mut self) -> Result<Object> {
+        let body_start = self.pos + 1; // after <
+        let length = self.rest()[1..].iter().position(|c| *c == b'>').ok_or(Unsupported("unterminated hex string"))?;
+        let body = &self.bytes[body_start..body_start + length];
+        let mut out = Vec::with_capacity(length / 2 + 1);
+        let mut high: Option<u8> = None;
+        let mut digits = body.chunks_exact(2);
+        for pair in digits.by_ref() {
+            // The common case, two digits in a row, is decoded without branching on each.
+            let (h, l) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+            if high.is_none() && h < 16 && l < 16 {
+                out.push(h << 4 | l);
+                continue;
+            }
+            for &c in pair {
+                match HEX[c as usize] {
+                    v if v < 16 => match high.take() {
+                        None => high = Some(v),
+                        Some(h) => out.push(h << 4 | v),
+                    },
+                    WHITE => {}
+                    _ => return Err(Unsupported("unreadable hex string")),
+                }
+            }
+        }
+        for &c in digits.remainder() {
+            match HEX[c as usize] {
+                v if v < 16 => match high.take() {
+                    None => high = Some(v),
+                    Some(h) => out.push(h << 4 | v),
+                },
+                WHITE => {}
+                _ => return Err(Unsupported("unreadable hex string")),
+            }
+        }
+        if let Some(h) = high {
+            out.push(h << 4);
+        }
+        self.pos = body_start + length + 1;
+        Ok(Object::String(out, StringFormat::Hexadecimal))
+    }
+}
+
+/// Hex digit values; [`WHITE`] for white space, [`BAD`] for anything else.
+const HEX: [u8; 256] = {
+    let mut table = [BAD; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            b' ' | b'\t' | b'\n' | b'\r' | b'\0' | b'\x0c' => WHITE,
+            _ => BAD,
+        };
+        c += 1;
+    }
+    table
+};
+const WHITE: u8 = 0xFE;
+const BAD: u8 = 0xFF;
+
+fn hex_value(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Object> {
+        let mut p = Parser { bytes: text.as_bytes(), pos: 0 };
+        p.object(0)
+    }
+
+    #[test]
+    fn reads_objects_as_lopdf_does() {
+        assert_eq!(parse("12 0 R").unwrap(), Object::Reference((12, 0)));
+        assert_eq!(parse("12 0").unwrap(), Object::Integer(12));
+        assert_eq!(parse("-.5").unwrap(), Object::Real(-0.5));
+        assert_eq!(parse("3.").unwrap(), Object::Real(3.0));
+        assert_eq!(parse("+7").unwrap(), Object::Integer(7));
+        assert_eq!(parse("/A#20B").unwrap(), Object::Name(b"A B".to_vec()));
+        assert_eq!(
+            parse("(a\\(b\\)\\101\\\nc\r\nd)").unwrap(),
+            Object::String(b"a(b)Ac\nd".to_vec(), StringFormat::Literal)
+        );
+        assert_eq!(parse("<41 4>").unwrap(), Object::String(b"A@".to_vec(), StringFormat::Hexadecimal));
+        let Object::Dictionary(d) = parse("<</A [1 2 0 R /N] /B<</C null>>>>").unwrap() else { panic!() };
+        assert_eq!(
+            d.get(b"A").unwrap(),
+            &Object::Array(vec![Object::Integer(1), Object::Reference((2, 0)), Object::Name(b"N".to_vec())])
+        );
+        assert!(parse("[1 2").is_err());
+        assert!(parse("99999999999999999999").is_err());
+        assert!(parse(&"[".repeat(200)).is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! The fast revision reader (`formtool::revisions`) against lopdf: whenever the fast reader
+//! builds a document for a revision, lopdf's own load of that revision's bytes must give the
+//! same objects and the same catalog, for every revision of every committed PDF and for
+//! thousands of mutated ones. The fast reader may decline a file (lopdf then loads it), but
+//! it may never read one differently: the verifier's verdicts rest on these documents.
+
+mod common;
+
+use common::repo;
+use formtool::returned::revision_ends;
+use formtool::revisions::RevisionReader;
+use lopdf::{Document, Object};
+
+fn pdfs_under(dir: &str, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(repo(dir)) else { return };
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            pdfs_under(&path.strip_prefix(repo("")).unwrap().to_string_lossy(), out);
+        } else if path.extension().is_some_and(|e| e == "pdf") {
+            out.push(path);
+        }
+    }
+}
+
+fn same_object(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::Stream(x), Object::Stream(y)) => x.dict == y.dict && x.content == y.content,
+        _ => a == b,
+    }
+}
+
+/// `Err` describes the first difference.
+fn compare(fast: &Document, slow: &Document) -> Result<(), String> {
+    let fast_ids: Vec<_> = fast.objects.keys().collect();
+    let slow_ids: Vec<_> = slow.objects.keys().collect();
+    if fast_ids != slow_ids {
+        let only_fast: Vec<_> = fast_ids.iter().filter(|id| !slow_ids.contains(id)).collect();
+        let only_slow: Vec<_> = slow_ids.iter().filter(|id| !fast_ids.contains(id)).collect();
+        return Err(format!("objects differ: only fast {only_fast:?}, only lopdf {only_slow:?}"));
+    }
+    for (id, object) in &fast.objects {
+        if !same_object(object, &slow.objects[id]) {
+            return Err(format!("object {id:?} differs:\n fast {object:?}\n lopdf {:?}", slow.objects[id]));
+        }
+    }
+    for key in [b"Root".as_slice(), b"Info"] {
+        if fast.trailer.get(key).ok() != slow.trailer.get(key).ok() {
+            return Err(format!(
+                "trailer /{} differs: fast {:?}, lopdf {:?}",
+                String::from_utf8_lossy(key),
+                fast.trailer,
+                slow.trailer
+            ));
+        }
+    }
+    if fast.version != slow.version {
+        return Err(format!("version {} vs {}", fast.version, slow.version));
+    }
+    Ok(())
+}
+
+/// Compares every revision of `pdf`; returns how many the fast reader built.
+fn check_file(name: &str, pdf: &[u8]) -> usize {
+    let mut reader = RevisionReader::new(pdf);
+    let mut built = 0;
+    for end in revision_ends(pdf) {
+        let Ok(fast) = reader.document_at(end) else { continue };
+        built += 1;
+        let slow = Document::load_mem(&pdf[..end])
+            .unwrap_or_else(|e| panic!("{name} revision ending at {end}: fast reader built it, lopdf says {e}"));
+        if let Err(why) = compare(&fast, &slow) {
+            panic!("{name} revision ending at {end}: {why}");
+        }
+    }
+    built
+}
+
+#[test]
+fn every_committed_pdf_reads_as_lopdf_reads_it() {
+    let mut paths = Vec::new();
+    pdfs_under("fixtures", &mut paths);
+    assert!(paths.len() > 60, "found only {} fixtures", paths.len());
+    let mut built = 0;
+    for path in &paths {
+        let pdf = std::fs::read(path).unwrap();
+        built += check_file(&path.display().to_string(), &pdf);
+    }
+    assert!(built > 100, "the fast reader built only {built} revisions");
+}
+
+#[test]
+fn signed_forms_take_the_fast_route_for_every_revision() {
+    for name in ["seq-pyhanko.pdf", "mixed-algorithms.pdf", "pdfsig-all.pdf"] {
+        let pdf = std::fs::read(repo(&format!("fixtures/returned/{name}"))).unwrap();
+        let revisions = revision_ends(&pdf).len();
+        assert_eq!(check_file(name, &pdf), revisions, "{name}");
+    }
+}
+
+/// SplitMix64, so every run mutates the same way.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Bytes flipped, replaced by PDF syntax characters, deleted or duplicated, anywhere in the
+/// file: each mutant the fast reader accepts must read as lopdf reads it.
+#[test]
+fn mutated_files_read_as_lopdf_reads_them_or_are_declined() {
+    const SYNTAX: &[u8] = b"()<>[]{}/%#\\ \r\n\t0123456789.+-RnobjstreamendxrefEOF";
+    let mut rng = Rng(0xD1FF_5EED);
+    let mut accepted = 0;
+    let mut total = 0;
+    for name in ["seq-pyhanko.pdf", "base/cp-only.pdf", "pdfsig-all.pdf", "ink-all.pdf"] {
+        let pdf = std::fs::read(repo(&format!("fixtures/returned/{name}"))).unwrap();
+        for k in 0..400 {
+            let mut m = pdf.clone();
+            for _ in 0..1 + k % 4 {
+                let at = rng.below(m.len());
+                match rng.below(4) {
+                    0 => m[at] ^= 1 << rng.below(8),
+                    1 => m[at] = SYNTAX[rng.below(SYNTAX.len())],
+                    2 => {
+                        m.remove(at);
+                    }
+                    _ => m.insert(at, m[at]),
+                }
+            }
+            total += 1;
+            if check_file(&format!("{name} mutant {k}"), &m) > 0 {
+                accepted += 1;
+            }
+        }
+    }
+    // Changes in stream data or strings still read; inserted or deleted bytes move every
+    // offset after them, and such files are declined.
+    assert!(accepted * 4 > total, "only {accepted} of {total} mutants were read at all");
+}
