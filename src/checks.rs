@@ -48,14 +48,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Verify one returned form held in memory. `file` is how the report names it.
 pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormReport {
-    let sha = sha256_hex(bytes);
     let form = match Returned::open(bytes, options.trust.as_ref()) {
         Ok(f) => f,
-        Err(why) => return FormReport::error(file, &sha, &why),
+        Err(why) => return FormReport::error(file, &sha256_hex(bytes), &why),
     };
     let mut report = FormReport {
         file: file.to_string(),
-        sha256: sha,
+        sha256: form.sha256.clone(),
         status: Status::NotReady,
         source: Some(Source::Digital),
         subscriptions: Vec::new(),
@@ -63,8 +62,8 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         checks: Vec::new(),
         error: None,
     };
-    let values = Values::of(&form.fields, form.latest());
-    if values.by_role.is_empty() && form.fields.is_empty() && looks_scanned(form.latest()) {
+    let values = Values::of(form.fields(), form.latest());
+    if values.by_role.is_empty() && form.fields().is_empty() && looks_scanned(form.latest()) {
         crate::scan::fill_report(&mut report, form.latest(), options);
         report.conclude();
         return report;
@@ -104,8 +103,17 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
 
 /// The signature boxes of the embedded form, on page 1.
 pub fn signature_boxes() -> Vec<(Party, Rect)> {
-    let page = layout::first_page();
-    Party::ALL.iter().filter_map(|p| page.field(&Role::Signature(*p).field_name()).map(|f| (*p, f.rect))).collect()
+    // Laying out the page costs more than the rest of a check; it never changes.
+    static BOXES: std::sync::OnceLock<Vec<(Party, Rect)>> = std::sync::OnceLock::new();
+    BOXES
+        .get_or_init(|| {
+            let page = layout::first_page();
+            Party::ALL
+                .iter()
+                .filter_map(|p| page.field(&Role::Signature(*p).field_name()).map(|f| (*p, f.rect)))
+                .collect()
+        })
+        .clone()
 }
 
 /// Field values by role (embedded form names), and whether each is shown as it is stored.

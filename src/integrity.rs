@@ -24,14 +24,14 @@
 //! assert_eq!(Rule::TickBox.to_string(), "tick an attestation box");
 //! ```
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::layout::{FieldKind, Rect};
 use crate::marks::{self, fraction_inside};
-use crate::pdf::{FormField, form_fields, get, is_ticked, rect_from, resolve};
+use crate::pdf::{FormField, get, is_ticked, rect_from, resolve};
 use crate::returned::Returned;
 
 /// The changes allowed after a signature.
@@ -104,11 +104,14 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
     }
     for i in first + 1..form.revisions.len() {
         let last_signed = signed.iter().copied().filter(|r| *r < i).max().unwrap_or(first);
-        let locked = locked_values(&form.revisions[last_signed].doc);
+        let locked = locked_values(&form.revisions[last_signed].fields);
+        let (before, after) = (&form.revisions[i - 1], &form.revisions[i]);
         let mut diff = Diff {
-            prev: &form.revisions[i - 1].doc,
-            next: &form.revisions[i].doc,
-            moved: form.revisions[i].moved_since(&form.revisions[i - 1]),
+            prev: &before.doc,
+            next: &after.doc,
+            prev_fields: &before.fields,
+            next_fields: &after.fields,
+            moved: after.moved_since(before).map(|ids| ids.into_iter().collect()),
             locked: &locked,
             boxes,
             revisions: (form.revisions[i - 1].number + 1, form.revisions[i].number),
@@ -129,15 +132,15 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
 
 /// Field values as they were at a signature: name → value (empty values left out; an
 /// unticked box counts as empty).
-fn locked_values(doc: &Document) -> BTreeMap<String, String> {
-    form_fields(doc)
-        .into_iter()
+fn locked_values(fields: &[FormField]) -> BTreeMap<String, String> {
+    fields
+        .iter()
         .filter_map(|f| {
-            let v = f.value?;
-            if f.kind == Some(FieldKind::Checkbox) && !is_ticked(Some(&v)) {
+            let v = f.value.as_ref()?;
+            if f.kind == Some(FieldKind::Checkbox) && !is_ticked(Some(v)) {
                 return None;
             }
-            Some((f.name, v))
+            Some((f.name.clone(), v.clone()))
         })
         .collect()
 }
@@ -145,9 +148,11 @@ fn locked_values(doc: &Document) -> BTreeMap<String, String> {
 struct Diff<'a> {
     prev: &'a Document,
     next: &'a Document,
+    prev_fields: &'a [FormField],
+    next_fields: &'a [FormField],
     /// The objects of `next` that `prev` has at another place in the file, when known: the
     /// others are the same bytes, so only these can have changed.
-    moved: Option<Vec<ObjectId>>,
+    moved: Option<BTreeSet<ObjectId>>,
     locked: &'a BTreeMap<String, String>,
     boxes: &'a [(usize, Rect)],
     /// The 1-based revisions whose net change is being judged, for messages.
@@ -356,13 +361,13 @@ impl Diff<'_> {
         if pid != nid {
             self.problem(format!("page {number} was replaced by another page object"));
         }
-        let (Ok(p), Ok(n)) = (self.prev.get_dictionary(pid), self.next.get_dictionary(nid)) else { return };
-        let (p, n) = (p.clone(), n.clone());
-        for k in Self::changed_keys(&p, &n) {
+        let (prev, next) = (self.prev, self.next);
+        let (Ok(p), Ok(n)) = (prev.get_dictionary(pid), next.get_dictionary(nid)) else { return };
+        for k in Self::changed_keys(p, n) {
             match k.as_slice() {
-                b"Annots" => self.compare_annotations(number, &p, &n),
-                b"Contents" => self.compare_contents(number, &p, &n),
-                b"Resources" => self.compare_resources(number, &p, &n),
+                b"Annots" => self.compare_annotations(number, p, n),
+                b"Contents" => self.compare_contents(number, p, n),
+                b"Resources" => self.compare_resources(number, p, n),
                 other => self.problem(format!("page {number}: /{} changed", name(other))),
             }
         }
@@ -371,9 +376,8 @@ impl Diff<'_> {
             && n.get(b"Resources").ok() == Some(&Object::Reference(*rid))
         {
             self.explained.insert(*rid);
-            if let (Ok(rp), Ok(rn)) = (self.prev.get_dictionary(*rid), self.next.get_dictionary(*rid)) {
-                let (rp, rn) = (rp.clone(), rn.clone());
-                self.compare_resource_dicts(number, &rp, &rn);
+            if let (Ok(rp), Ok(rn)) = (prev.get_dictionary(*rid), next.get_dictionary(*rid)) {
+                self.compare_resource_dicts(number, rp, rn);
             }
         }
     }
@@ -509,10 +513,8 @@ impl Diff<'_> {
     }
 
     fn compare_fields(&mut self) {
-        let old: BTreeMap<String, FormField> =
-            form_fields(self.prev).into_iter().map(|f| (f.name.clone(), f)).collect();
-        let new: BTreeMap<String, FormField> =
-            form_fields(self.next).into_iter().map(|f| (f.name.clone(), f)).collect();
+        let old: BTreeMap<&str, &FormField> = self.prev_fields.iter().map(|f| (f.name.as_str(), f)).collect();
+        let new: BTreeMap<&str, &FormField> = self.next_fields.iter().map(|f| (f.name.as_str(), f)).collect();
         for (name, f) in &new {
             if !old.contains_key(name) && f.kind != Some(FieldKind::Signature) {
                 self.problem(format!("a new field {name} was added"));
@@ -566,12 +568,15 @@ impl Diff<'_> {
             let (Some(id0), Some(id1)) = (id0, id1) else { continue };
             self.explained.insert(id0);
             self.explained.insert(id1);
-            let (Ok(d0), Ok(d1)) = (self.prev.get_dictionary(id0), self.next.get_dictionary(id1)) else { continue };
-            let (d0, d1) = (d0.clone(), d1.clone());
+            let (prev, next) = (self.prev, self.next);
+            let (Ok(d0), Ok(d1)) = (prev.get_dictionary(id0), next.get_dictionary(id1)) else { continue };
             if id0 != id1 {
                 self.problem(format!("{field_name} was replaced by another object"));
             }
-            for k in Self::changed_keys(&d0, &d1) {
+            // Read from the same bytes, so nothing in it changed.
+            let unmoved = id0 == id1 && self.moved.as_ref().is_some_and(|m| !m.contains(&id0));
+            let changed = if unmoved { Vec::new() } else { Self::changed_keys(d0, d1) };
+            for k in changed {
                 match k.as_slice() {
                     b"V" | b"AS" => {}
                     b"AP" if appearance_may_change => {}
@@ -583,10 +588,13 @@ impl Diff<'_> {
             // Appearance streams rewritten in place count as appearance changes.
             if let Ok(ap) = d0.get(b"AP") {
                 let mut ids = Vec::new();
-                collect_refs(self.prev, ap, 2, &mut ids);
+                collect_refs(prev, ap, 2, &mut ids);
                 for id in ids {
                     self.explained.insert(id);
-                    let changed = match (self.prev.get_object(id), self.next.get_object(id)) {
+                    if self.moved.as_ref().is_some_and(|m| !m.contains(&id)) {
+                        continue;
+                    }
+                    let changed = match (prev.get_object(id), next.get_object(id)) {
                         (Ok(a), Ok(b)) => !same(a, b),
                         _ => false,
                     };

@@ -203,7 +203,9 @@ impl Role {
         if let Some(n) = name.strip_prefix("Subscription_") {
             return n.parse().ok().filter(|n| *n >= 1).map(Role::Subscription);
         }
-        Role::all_fixed().into_iter().find(|r| r.field_name() == name)
+        // Called for every field of every verified form: the names are built once.
+        static FIXED: std::sync::OnceLock<std::collections::HashMap<String, Role>> = std::sync::OnceLock::new();
+        FIXED.get_or_init(|| Role::all_fixed().into_iter().map(|r| (r.field_name(), r)).collect()).get(name).copied()
     }
 
     pub fn kind(&self) -> FieldKind {

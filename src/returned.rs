@@ -22,7 +22,7 @@ use crate::inspect::load_pdf;
 use crate::layout::{FieldKind, Rect};
 use crate::pdf::{FormField, form_fields, get, resolve};
 use crate::revisions::{Location, RevisionReader};
-use crate::signature::{self, SignatureInput, SignatureVerdict, TrustAnchors};
+use crate::signature::{self, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
 
 /// One revision: where it ends in the file and the document as of then.
 pub struct Revision {
@@ -31,6 +31,8 @@ pub struct Revision {
     /// 1-based position among all the file's revisions, for messages.
     pub number: usize,
     pub doc: Document,
+    /// Its form fields ([`form_fields`]), read once.
+    pub fields: Vec<FormField>,
     /// Where this revision's cross-reference data puts each object, when the fast reader
     /// ([`crate::revisions`]) loaded it: two revisions that put an object at the same offset
     /// hold the same object.
@@ -72,11 +74,12 @@ pub struct DigitalSignature {
 /// A returned form, opened.
 pub struct Returned<'a> {
     pub bytes: &'a [u8],
+    /// The file's SHA-256, in hex.
+    pub sha256: String,
     /// The signed revisions, oldest first, then the document as it is now (the only one when
     /// nothing is signed). Other revisions are not loaded: anything may change before the
     /// first signature, and between two signed states only the net change matters.
     pub revisions: Vec<Revision>,
-    pub fields: Vec<FormField>,
     pub signatures: Vec<DigitalSignature>,
     /// Non-whitespace bytes after the last `%%EOF`, which no revision accounts for.
     pub trailing_garbage: bool,
@@ -153,8 +156,28 @@ impl<'a> Returned<'a> {
                 crate::limits::MAX_SIGNATURES
             ));
         }
-        let mut signatures: Vec<DigitalSignature> =
-            signed.into_iter().filter_map(|f| read_signature(bytes, &latest, f, &ends, trust)).collect();
+        let found: Vec<(&FormField, SignatureInput, Option<String>)> =
+            signed.into_iter().filter_map(|f| read_signature(bytes, &latest, f, &ends)).collect();
+        // One pass of SHA-256 over the file serves every signature and the file's own hash.
+        let gap_starts: Vec<usize> =
+            found.iter().filter_map(|(_, input, _)| usize::try_from(*input.byte_range.get(1)?).ok()).collect();
+        let hashes = PrefixHashes::new(bytes, &gap_starts);
+        let sha256 = hashes.file_hex();
+        let mut signatures: Vec<DigitalSignature> = found
+            .into_iter()
+            .map(|(field, input, m)| {
+                let verdict = signature::verify_with(&input, trust, Some(&hashes));
+                let widget = field.first_widget();
+                DigitalSignature {
+                    field: field.name.clone(),
+                    page: widget.and_then(|w| w.page),
+                    rect: widget.and_then(|w| w.rect),
+                    time: verdict.signing_time.clone().or(m),
+                    verdict,
+                    revision: None,
+                }
+            })
+            .collect();
         let signed_ends: Vec<usize> = signatures.iter().map(|s| s.verdict.signed_len).filter(|l| *l > 0).collect();
         let mut revisions = Vec::new();
         for (k, end) in ends.iter().enumerate() {
@@ -168,32 +191,46 @@ impl<'a> Returned<'a> {
                 continue;
             }
             if let Some((doc, locations)) = load(*end) {
-                revisions.push(Revision { end: *end, number: k + 1, doc, locations: Some(locations) });
+                let fields = form_fields(&doc);
+                revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: Some(locations) });
             } else if let Ok(doc) = crate::limits::load_pdf_bounded(&bytes[..*end]) {
                 // (A "%%EOF" inside a stream is not a revision end; such a prefix does not load.)
-                revisions.push(Revision { end: *end, number: k + 1, doc, locations: None });
+                let fields = form_fields(&doc);
+                revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: None });
             }
         }
-        revisions.push(Revision { end: last_end, number: ends.len().max(1), doc: latest, locations: latest_locations });
+        revisions.push(Revision {
+            end: last_end,
+            number: ends.len().max(1),
+            doc: latest,
+            fields,
+            locations: latest_locations,
+        });
         for sig in &mut signatures {
             sig.revision = revisions.iter().position(|r| r.end == sig.verdict.signed_len && sig.verdict.signed_len > 0);
         }
-        Ok(Returned { bytes, revisions, fields, signatures, trailing_garbage })
+        Ok(Returned { bytes, sha256, revisions, signatures, trailing_garbage })
     }
 
     /// The document as it is now.
     pub fn latest(&self) -> &Document {
         &self.revisions[self.revisions.len() - 1].doc
     }
+
+    /// The form fields as they are now.
+    pub fn fields(&self) -> &[FormField] {
+        &self.revisions[self.revisions.len() - 1].fields
+    }
 }
 
-fn read_signature(
-    bytes: &[u8],
+/// What verifying the signature in `field` needs, and its `/M` time; `None` when the field's
+/// value is not a signature dictionary.
+fn read_signature<'f, 'b>(
+    bytes: &'b [u8],
     doc: &Document,
-    field: &FormField,
+    field: &'f FormField,
     ends: &[usize],
-    trust: Option<&TrustAnchors>,
-) -> Option<DigitalSignature> {
+) -> Option<(&'f FormField, SignatureInput<'b>, Option<String>)> {
     let field_dict = doc.get_dictionary(field.id?).ok()?;
     let sig = get(doc, field_dict, b"V")?.as_dict().ok()?;
     let byte_range: Vec<i64> = match get(doc, sig, b"ByteRange") {
@@ -214,16 +251,6 @@ fn read_signature(
     // The revision that wrote this signature ends at the first revision end after the gap.
     let gap_start = byte_range.get(1).copied().and_then(|a| usize::try_from(a).ok());
     let revision_end = gap_start.and_then(|a| ends.iter().copied().find(|e| *e > a));
-    let input = SignatureInput { file: bytes, byte_range, contents, sub_filter, revision_end };
-    let verdict = signature::verify(&input, trust);
     let m = get(doc, sig, b"M").and_then(|m| m.as_str().ok()).map(crate::pdf::decode_text_string);
-    let widget = field.first_widget();
-    Some(DigitalSignature {
-        field: field.name.clone(),
-        page: widget.and_then(|w| w.page),
-        rect: widget.and_then(|w| w.rect),
-        time: verdict.signing_time.clone().or(m),
-        verdict,
-        revision: None,
-    })
+    Some((field, SignatureInput { file: bytes, byte_range, contents, sub_filter, revision_end }, m))
 }

@@ -222,8 +222,75 @@ impl TrustAnchors {
     }
 }
 
+/// SHA-256 states of a file's prefixes. A form's signatures cover nested prefixes of the file
+/// (each minus its own `/Contents`), and the report names the whole file's SHA-256: with the
+/// states at each gap start computed in one pass, every byte is hashed about once, not once
+/// per signature.
+pub struct PrefixHashes<'a> {
+    file: &'a [u8],
+    /// (offset, state after hashing `file[..offset]`), by offset.
+    states: Vec<(usize, Sha256)>,
+}
+
+impl<'a> PrefixHashes<'a> {
+    /// Hashes `file` once, keeping the state at each of `offsets` (past the end is ignored).
+    pub fn new(file: &'a [u8], offsets: &[usize]) -> Self {
+        let mut marks: Vec<usize> = offsets.iter().copied().filter(|o| *o <= file.len()).collect();
+        marks.push(file.len());
+        marks.sort_unstable();
+        marks.dedup();
+        let mut states = Vec::with_capacity(marks.len() + 1);
+        let (mut at, mut state) = (0, Sha256::new());
+        for mark in marks {
+            state.update(&file[at..mark]);
+            at = mark;
+            states.push((mark, state.clone()));
+        }
+        PrefixHashes { file, states }
+    }
+
+    /// The state after `file[..offset]`, from the nearest kept state before it.
+    fn state_at(&self, offset: usize) -> Sha256 {
+        let offset = offset.min(self.file.len());
+        match self.states.iter().rev().find(|(at, _)| *at <= offset) {
+            Some((at, state)) => {
+                let mut state = state.clone();
+                state.update(&self.file[*at..offset]);
+                state
+            }
+            None => {
+                let mut state = Sha256::new();
+                state.update(&self.file[..offset]);
+                state
+            }
+        }
+    }
+
+    /// SHA-256 of `file[..a]` followed by `file[b..end]`.
+    fn digest_around(&self, a: usize, b: usize, end: usize) -> Vec<u8> {
+        let mut state = self.state_at(a);
+        state.update(slice(self.file, b, end));
+        state.finalize().to_vec()
+    }
+
+    /// The whole file's SHA-256, in hex.
+    pub fn file_hex(&self) -> String {
+        self.state_at(self.file.len()).finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Verifies one signature. Never panics; every failure is a field plus a problem.
 pub fn verify(input: &SignatureInput, trust: Option<&TrustAnchors>) -> SignatureVerdict {
+    verify_with(input, trust, None)
+}
+
+/// [`verify`], taking SHA-256 digests of the covered bytes from `hashes` (of the same file)
+/// when given.
+pub fn verify_with(
+    input: &SignatureInput,
+    trust: Option<&TrustAnchors>,
+    hashes: Option<&PrefixHashes>,
+) -> SignatureVerdict {
     let mut verdict = SignatureVerdict::new(trust.is_some());
 
     match input.sub_filter.as_str() {
@@ -310,6 +377,9 @@ pub fn verify(input: &SignatureInput, trust: Option<&TrustAnchors>) -> Signature
 
     // 3. Digest of the covered bytes.
     let content_digest = match (digest_alg, &covered) {
+        (Some(DigestAlg::Sha256), Some(range)) if let Some(hashes) = hashes => {
+            Some(hashes.digest_around(range.a, range.b, range.end()))
+        }
         (Some(alg), Some(range)) => {
             Some(alg.digest_parts(&[slice(input.file, 0, range.a), slice(input.file, range.b, range.end())]))
         }
