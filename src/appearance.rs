@@ -14,7 +14,6 @@
 
 use std::collections::HashMap;
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::pdf::{get, resolve};
@@ -92,7 +91,7 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
         return Shown::Unreadable;
     };
     let bytes = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
-    let Ok(content) = Content::decode(&bytes) else { return Shown::Unreadable };
+    let Ok(operations) = crate::revisions::content_operations(&bytes) else { return Shown::Unreadable };
     let resources: Option<&Dictionary> =
         get(doc, &stream.dict, b"Resources").and_then(|r| r.as_dict().ok()).or_else(|| {
             doc.catalog()
@@ -105,7 +104,7 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
     let mut text = String::new();
     let mut font: Option<(Option<ObjectId>, &Dictionary)> = None;
     let mut painted_any = false;
-    for op in &content.operations {
+    for op in &operations {
         match op.operator.as_str() {
             "Tf" => {
                 font = op.operands.first().and_then(|n| n.as_name().ok()).and_then(|name| {

@@ -21,7 +21,6 @@
 //! assert_eq!((painted[0].bbox.x1, painted[0].bbox.x2), (10.0, 20.0));
 //! ```
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object};
 
 use crate::layout::Rect;
@@ -114,7 +113,7 @@ pub fn painted_in_content(doc: &Document, content: &[u8], resources: Option<&Dic
 /// Whether a content stream could be read completely (a stream formtool cannot read is never
 /// assumed harmless).
 pub fn content_is_readable(content: &[u8]) -> bool {
-    Content::decode(content).is_ok()
+    crate::revisions::content_operations(content).is_ok()
 }
 
 fn numbers(operands: &[Object]) -> Vec<f32> {
@@ -196,7 +195,7 @@ fn interpret(
     budget: &mut usize,
     out: &mut Vec<Painted>,
 ) {
-    let Ok(content) = Content::decode(content) else { return };
+    let Ok(operations) = crate::revisions::content_operations(content) else { return };
     let mut gs = initial;
     let mut stack: Vec<GraphicsState> = Vec::new();
     let mut path: Vec<(f32, f32)> = Vec::new();
@@ -204,7 +203,7 @@ fn interpret(
     let mut current = (0.0f32, 0.0f32);
     let mut tm = IDENTITY;
     let mut tlm = IDENTITY;
-    for op in &content.operations {
+    for op in &operations {
         if *budget == 0 {
             return;
         }

@@ -29,6 +29,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
 use crate::limits::{MAX_OBJECTS, MAX_STRUCTURE_STREAM_BYTES};
@@ -219,6 +220,59 @@ impl<'a> RevisionReader<'a> {
         }
         Ok(&self.parsed[&offset])
     }
+}
+
+/// The operations of a content stream (page content, form XObject, appearance), as lopdf's
+/// `Content::decode` gives them: read here when the stream is plain operands and operators
+/// from start to end, else by lopdf (comments, inline images, anything it reads leniently).
+/// `Err` when neither can read it.
+pub fn content_operations(bytes: &[u8]) -> std::result::Result<Vec<Operation>, ()> {
+    match plain_content_operations(bytes) {
+        Some(operations) => Ok(operations),
+        None => Content::decode(bytes).map(|c| c.operations).map_err(|_| ()),
+    }
+}
+
+fn is_operator_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'*' | b'\'' | b'"')
+}
+
+fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
+    let mut p = Parser { bytes, pos: 0 };
+    let mut operations = Vec::new();
+    let mut operands = Vec::new();
+    p.skip_whitespace();
+    while let Some(c) = p.peek() {
+        if c.is_ascii_alphabetic() || matches!(c, b'*' | b'\'' | b'"') {
+            let run = p.rest().iter().take_while(|c| is_operator_byte(**c)).count();
+            let word = &p.rest()[..run];
+            match word {
+                b"null" => operands.push(Object::Null),
+                b"true" => operands.push(Object::Boolean(true)),
+                b"false" => operands.push(Object::Boolean(false)),
+                // Inline images, and words lopdf would split ("nullx"), are left to lopdf.
+                b"BI" | b"ID" | b"EI" => return None,
+                _ if word.starts_with(b"null") || word.starts_with(b"true") || word.starts_with(b"false") => {
+                    return None;
+                }
+                _ => operations.push(Operation {
+                    operator: String::from_utf8(word.to_vec()).ok()?,
+                    operands: std::mem::take(&mut operands),
+                }),
+            }
+            p.pos += run;
+        } else {
+            // Numbers are never references here; arrays and dictionaries read as objects.
+            let operand = match c {
+                b'0'..=b'9' | b'+' | b'-' | b'.' => p.number().ok()?,
+                b'/' | b'(' | b'<' | b'[' => p.direct(1).ok()?,
+                _ => return None,
+            };
+            operands.push(operand);
+        }
+        p.skip_whitespace();
+    }
+    operands.is_empty().then_some(operations)
 }
 
 /// The offset `startxref` gives at the very end of `bytes` (a revision ending in `%%EOF`).
@@ -816,6 +870,14 @@ mod tests {
             &Object::Array(vec![Object::Integer(1), Object::Reference((2, 0)), Object::Name(b"N".to_vec())])
         );
         assert!(parse("[1 2").is_err());
+        let plain =
+            plain_content_operations(b"q BT /F1 12 Tf 1 0 0 1 10 10 Tm <4142> Tj [(a) -5 (b)] TJ ET 0 0 m 9 9 l S Q");
+        let operators: Vec<String> = plain.unwrap().into_iter().map(|o| o.operator).collect();
+        assert_eq!(operators, ["q", "BT", "Tf", "Tm", "Tj", "TJ", "ET", "m", "l", "S", "Q"]);
+        // Left to lopdf: comments, inline images, operands without an operator.
+        assert!(plain_content_operations(b"q % note\n Q").is_none());
+        assert!(plain_content_operations(b"BI /W 1 /H 1 ID x EI").is_none());
+        assert!(plain_content_operations(b"q 1 2").is_none());
         assert!(parse("99999999999999999999").is_err());
         assert!(parse(&"[".repeat(200)).is_err());
     }

@@ -149,3 +149,58 @@ fn mutated_files_read_as_lopdf_reads_them_or_are_declined() {
     // offset after them, and such files are declined.
     assert!(accepted * 4 > total, "only {accepted} of {total} mutants were read at all");
 }
+
+/// `content_operations` must give exactly lopdf's `Content::decode` result (or fail where it
+/// fails) for `content`.
+fn check_content(what: &str, content: &[u8]) {
+    let ours = formtool::revisions::content_operations(content);
+    let lopdf = lopdf::content::Content::decode(content).map(|c| c.operations);
+    match (ours, lopdf) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.len(), b.len(), "{what}: operation count");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(x.operator == y.operator && x.operands == y.operands, "{what}: {x:?} vs {y:?}");
+            }
+        }
+        (Err(()), Err(_)) => {}
+        (a, b) => panic!("{what}: ours {:?}, lopdf {:?}", a.map(|o| o.len()), b.map(|o| o.len())),
+    }
+}
+
+/// Every stream of every committed PDF read as content (page content, appearances, form
+/// XObjects, and streams that are not content at all), then mutated page content.
+#[test]
+fn content_streams_decode_as_lopdf_decodes_them() {
+    let mut paths = Vec::new();
+    pdfs_under("fixtures", &mut paths);
+    let mut samples: Vec<Vec<u8>> = Vec::new();
+    let mut checked = 0;
+    for path in &paths {
+        let Ok(doc) = Document::load_mem(&std::fs::read(path).unwrap()) else { continue };
+        for (id, object) in &doc.objects {
+            let Object::Stream(stream) = object else { continue };
+            let Ok(content) = stream.decompressed_content() else { continue };
+            if content.len() > 1 << 20 {
+                continue;
+            }
+            check_content(&format!("{} object {id:?}", path.display()), &content);
+            checked += 1;
+            if samples.len() < 40 && stream.dict.get(b"Subtype").is_err() && content.len() > 200 {
+                samples.push(content);
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} streams");
+    const SYNTAX: &[u8] = b"()<>[]{}/%#\\ \r\n\t0123456789.+-RnulltruefalseBIEIDTjq*'\"";
+    let mut rng = Rng(0xC0_47E7);
+    for (k, sample) in samples.iter().enumerate() {
+        for m in 0..100 {
+            let mut content = sample.clone();
+            for _ in 0..1 + m % 3 {
+                let at = rng.below(content.len());
+                content[at] = SYNTAX[rng.below(SYNTAX.len())];
+            }
+            check_content(&format!("sample {k} mutant {m}"), &content);
+        }
+    }
+}
