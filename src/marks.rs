@@ -113,7 +113,7 @@ pub fn painted_in_content(doc: &Document, content: &[u8], resources: Option<&Dic
 /// Whether a content stream could be read completely (a stream formtool cannot read is never
 /// assumed harmless).
 pub fn content_is_readable(content: &[u8]) -> bool {
-    crate::revisions::content_operations(content).is_ok()
+    crate::revisions::content_operations(content).is_some()
 }
 
 fn numbers(operands: &[Object]) -> Vec<f32> {
@@ -195,7 +195,7 @@ fn interpret(
     budget: &mut usize,
     out: &mut Vec<Painted>,
 ) {
-    let Ok(operations) = crate::revisions::content_operations(content) else { return };
+    let Some(operations) = crate::revisions::content_operations(content) else { return };
     let mut gs = initial;
     let mut stack: Vec<GraphicsState> = Vec::new();
     let mut path: Vec<(f32, f32)> = Vec::new();

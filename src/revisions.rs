@@ -225,12 +225,9 @@ impl<'a> RevisionReader<'a> {
 /// The operations of a content stream (page content, form XObject, appearance), as lopdf's
 /// `Content::decode` gives them: read here when the stream is plain operands and operators
 /// from start to end, else by lopdf (comments, inline images, anything it reads leniently).
-/// `Err` when neither can read it.
-pub fn content_operations(bytes: &[u8]) -> std::result::Result<Vec<Operation>, ()> {
-    match plain_content_operations(bytes) {
-        Some(operations) => Ok(operations),
-        None => Content::decode(bytes).map(|c| c.operations).map_err(|_| ()),
-    }
+/// `None` when neither can read it.
+pub fn content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
+    plain_content_operations(bytes).or_else(|| Content::decode(bytes).ok().map(|c| c.operations))
 }
 
 fn is_operator_byte(c: u8) -> bool {
