@@ -87,33 +87,18 @@ pub struct Returned<'a> {
 
 /// Offsets just past each `%%EOF` marker and the end-of-line after it.
 pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
-    let mut ends = Vec::new();
-    let mut i = 0;
-    while let Some(pos) = find(&bytes[i..], b"%%EOF") {
-        let mut end = i + pos + 5;
-        if bytes.get(end) == Some(&b'\r') {
-            end += 1;
-        }
-        if bytes.get(end) == Some(&b'\n') {
-            end += 1;
-        }
-        ends.push(end);
-        i = end;
-    }
-    ends
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    // Jump between occurrences of the first byte; much faster than comparing every window.
-    let mut from = 0;
-    while let Some(i) = hay[from..].iter().position(|b| *b == needle[0]) {
-        let at = from + i;
-        if hay[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+    memchr::memmem::find_iter(bytes, b"%%EOF")
+        .map(|at| {
+            let mut end = at + 5;
+            if bytes.get(end) == Some(&b'\r') {
+                end += 1;
+            }
+            if bytes.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            end
+        })
+        .collect()
 }
 
 /// At most this many revisions are examined: a real form has one per party and a few fills.
@@ -133,12 +118,12 @@ impl<'a> Returned<'a> {
         // repairs damaged files); both give the same document for the files the fast reader
         // accepts (tests/revisions.rs).
         let mut reader = RevisionReader::new(bytes);
-        let mut load = |end: usize| -> Option<(Document, BTreeMap<u32, Location>)> {
+        let mut load = |end: usize, last: bool| -> Option<(Document, BTreeMap<u32, Location>)> {
             let xref = reader.xref_at(end).ok()?;
-            let doc = reader.document(&xref, end).ok()?;
-            Some((doc, xref.entries))
+            let doc = if last { reader.last_document(&xref, end) } else { reader.document(&xref, end) };
+            Some((doc.ok()?, xref.entries))
         };
-        let fast_latest = if trailing_garbage || ends.is_empty() { None } else { load(last_end) };
+        let fast_latest = if trailing_garbage || ends.is_empty() { None } else { load(last_end, false) };
         let (latest, latest_locations) = match fast_latest {
             Some((doc, locations)) => (doc, Some(locations)),
             None => (load_pdf(bytes)?, None),
@@ -179,18 +164,19 @@ impl<'a> Returned<'a> {
             })
             .collect();
         let signed_ends: Vec<usize> = signatures.iter().map(|s| s.verdict.signed_len).filter(|l| *l > 0).collect();
+        // Only the states that were signed are needed: the integrity rules compare each
+        // signed state with the next one (and the last with the file as it is now), so
+        // unsigned updates in between are judged by their net effect.
+        let wanted: Vec<(usize, usize)> = ends[..ends.len().saturating_sub(1)]
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, end)| signed_ends.contains(end))
+            .collect();
         let mut revisions = Vec::new();
-        for (k, end) in ends.iter().enumerate() {
-            if k + 1 == ends.len() {
-                break;
-            }
-            // Only the states that were signed are needed: the integrity rules compare each
-            // signed state with the next one (and the last with the file as it is now), so
-            // unsigned updates in between are judged by their net effect.
-            if !signed_ends.contains(end) {
-                continue;
-            }
-            if let Some((doc, locations)) = load(*end) {
+        for (i, &(k, end)) in wanted.iter().enumerate() {
+            let end = &end;
+            if let Some((doc, locations)) = load(*end, i + 1 == wanted.len()) {
                 let fields = form_fields(&doc);
                 revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: Some(locations) });
             } else if let Ok(doc) = crate::limits::load_pdf_bounded(&bytes[..*end]) {

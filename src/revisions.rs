@@ -128,6 +128,16 @@ impl<'a> RevisionReader<'a> {
     /// The document described by `xref`, the cross-reference data of the revision ending at
     /// `end`.
     pub fn document(&mut self, xref: &XrefMap, end: usize) -> Result<Document> {
+        self.build(xref, end, false)
+    }
+
+    /// [`Self::document`], moving the parsed objects out of the reader instead of copying
+    /// them: for the last document wanted from this file.
+    pub fn last_document(&mut self, xref: &XrefMap, end: usize) -> Result<Document> {
+        self.build(xref, end, true)
+    }
+
+    fn build(&mut self, xref: &XrefMap, end: usize, take: bool) -> Result<Document> {
         let mut doc = Document::new();
         doc.version = header_version(self.bytes)?;
         for (&number, location) in &xref.entries {
@@ -136,7 +146,8 @@ impl<'a> RevisionReader<'a> {
                 return Err(Unsupported("an object lies after its revision"));
             }
             let (id, object) = self.object_at(offset, xref, end)?;
-            if *id != (number, generation) {
+            let id = *id;
+            if id != (number, generation) {
                 return Err(Unsupported("an object is not where its cross-reference entry says"));
             }
             // lopdf unpacks every object stream it meets into the document.
@@ -145,7 +156,11 @@ impl<'a> RevisionReader<'a> {
             {
                 return Err(Unsupported("object streams"));
             }
-            doc.objects.insert(*id, object.clone());
+            let object = match take {
+                false => object.clone(),
+                true => self.parsed.remove(&offset).map(|(_, o)| o).ok_or(Unsupported("object read twice"))?,
+            };
+            doc.objects.insert(id, object);
         }
         doc.trailer = xref.trailer.clone();
         doc.max_id = doc.objects.keys().next_back().map_or(0, |id| id.0);
