@@ -90,7 +90,7 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
         // A dictionary of states is a checkbox's; a text field has one stream.
         return Shown::Unreadable;
     };
-    let bytes = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+    let Some(bytes) = crate::limits::content_stream(stream) else { return Shown::Unreadable };
     let Some(operations) = crate::revisions::content_operations(&bytes) else { return Shown::Unreadable };
     let resources: Option<&Dictionary> =
         get(doc, &stream.dict, b"Resources").and_then(|r| r.as_dict().ok()).or_else(|| {

@@ -119,23 +119,85 @@ pub fn check_document(doc: &Document) -> Result<(), String> {
     Ok(())
 }
 
-/// The decoded content of a page (its streams joined), at most [`MAX_CONTENT_BYTES`].
+/// The decoded content of a page (its streams joined, each followed by a newline, as lopdf
+/// joins them), at most [`MAX_CONTENT_BYTES`]. A stream that does not decode counts as its
+/// raw bytes.
 pub fn page_content(doc: &Document, page_id: ObjectId) -> Result<Vec<u8>, String> {
-    doc.get_page_content_with_limit(page_id, MAX_CONTENT_BYTES).map_err(|_| {
-        format!("its content decompresses to more than {} MB (a decompression bomb?)", MAX_CONTENT_BYTES / MB)
-    })
+    let exceeded =
+        || format!("its content decompresses to more than {} MB (a decompression bomb?)", MAX_CONTENT_BYTES / MB);
+    let mut content = Vec::new();
+    for id in doc.get_page_contents(page_id) {
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else { continue };
+        let remaining = MAX_CONTENT_BYTES.saturating_sub(content.len());
+        match decoded(stream, remaining) {
+            Ok(data) => content.extend_from_slice(&data),
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => return Err(exceeded()),
+            Err(_) if stream.content.len() <= remaining => content.extend_from_slice(&stream.content),
+            Err(_) => return Err(exceeded()),
+        }
+        content.push(b'\n');
+    }
+    Ok(content)
 }
 
 /// A content stream (page content or Form XObject) decoded with the [`MAX_CONTENT_BYTES`]
 /// bound. A stream whose filters cannot be decoded gives its raw bytes (which then do not
 /// parse as content, and so never count as harmless); one over the bound gives `None`.
 pub fn content_stream(stream: &Stream) -> Option<Vec<u8>> {
-    match stream.decompressed_content_with_limit(MAX_CONTENT_BYTES) {
+    match decoded(stream, MAX_CONTENT_BYTES) {
         Ok(bytes) => Some(bytes),
         Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => None,
         Err(_) if stream.content.len() <= MAX_CONTENT_BYTES => Some(stream.content.clone()),
         Err(_) => None,
     }
+}
+
+/// A stream's data with its filters undone, at most `limit` bytes, exactly as lopdf's
+/// `decompressed_content_with_limit` gives it. A plain Flate stream (the common case: page
+/// content, appearances) goes through one inflater kept for the thread, because setting up
+/// an inflater costs more than inflating a small appearance stream; anything else, and any
+/// Flate data that does not inflate cleanly, is left to lopdf.
+pub fn decoded(stream: &Stream, limit: usize) -> lopdf::Result<Vec<u8>> {
+    let plain_flate = !stream.dict.has(b"DecodeParms")
+        && match stream.dict.get(b"Filter") {
+            Ok(Object::Name(name)) => name == b"FlateDecode",
+            Ok(Object::Array(filters)) => filters.len() == 1 && filters[0].as_name().ok() == Some(b"FlateDecode"),
+            _ => false,
+        };
+    if plain_flate && let Some(data) = inflate(&stream.content, limit) {
+        return Ok(data);
+    }
+    stream.decompressed_content_with_limit(limit)
+}
+
+/// A complete zlib stream inflated, or `None` (truncated, corrupt, or over `limit`).
+fn inflate(input: &[u8], limit: usize) -> Option<Vec<u8>> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    thread_local! {
+        static INFLATER: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
+    }
+    INFLATER.with(|cell| {
+        let mut inflater = cell.borrow_mut();
+        inflater.reset(true);
+        let mut out = Vec::with_capacity(input.len().saturating_mul(4).max(256).min(limit.saturating_add(1)));
+        loop {
+            let (read, written) = (inflater.total_in() as usize, out.len());
+            let status = inflater.decompress_vec(input.get(read..)?, &mut out, FlushDecompress::None).ok()?;
+            if out.len() > limit {
+                return None;
+            }
+            if status == Status::StreamEnd {
+                return Some(out);
+            }
+            if out.len() == out.capacity() {
+                // Doubling: the output may pass the limit by at most its own size before the
+                // check above stops it.
+                out.reserve(out.len().max(4096));
+            } else if inflater.total_in() as usize == read && out.len() == written {
+                return None; // no progress with room to write: the input ended early
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -149,6 +211,24 @@ mod tests {
         assert!(!image_pixels_ok(0, 100));
         assert!(!image_pixels_ok(100_000, 100_000));
         assert!(!image_pixels_ok(u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn plain_flate_decodes_as_lopdf_decodes_it() {
+        let text: Vec<u8> = (0..50_000u32).flat_map(|i| format!("{i} 0 0 RG ").into_bytes()).collect();
+        let mut s = Stream::new(lopdf::Dictionary::new(), crate::pdf::deflate(&text));
+        s.dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+        assert_eq!(decoded(&s, usize::MAX).unwrap(), text);
+        assert_eq!(inflate(&s.content, text.len()).as_deref(), Some(text.as_slice()));
+        assert_eq!(inflate(&s.content, text.len() - 1), None);
+        assert_eq!(inflate(&s.content, 10), None);
+        assert_eq!(inflate(&s.content, 0), None);
+        // Truncated or corrupt data is left to lopdf, which may salvage a prefix.
+        let cut = &s.content[..s.content.len() / 2];
+        assert_eq!(inflate(cut, usize::MAX), None);
+        let mut truncated = s.clone();
+        truncated.content = cut.to_vec();
+        assert_eq!(decoded(&truncated, usize::MAX).ok(), truncated.decompressed_content().ok());
     }
 
     #[test]

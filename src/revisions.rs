@@ -653,10 +653,16 @@ impl<'a> Parser<'a> {
         Ok(dict)
     }
 
-    /// `N G R`, or a number.
+    /// `N G R`, or a number. Tried in lopdf's order: reference, real, integer.
     fn number_or_reference(&mut self) -> Result<Object> {
         let start = self.pos;
-        if let Some(number) = self.unsigned().and_then(|n| u32::try_from(n).ok()) {
+        let value = self.unsigned();
+        let after_digits = self.pos;
+        if self.peek() == Some(b'.') {
+            self.pos = start;
+            return self.number();
+        }
+        if let Some(number) = value.and_then(|n| u32::try_from(n).ok()) {
             self.skip_space();
             if self.peek().is_some_and(|c| c.is_ascii_digit())
                 && let Some(generation) = self.unsigned().and_then(|g| u16::try_from(g).ok())
@@ -667,16 +673,25 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.pos = start;
-        self.number()
+        self.pos = after_digits;
+        value.and_then(|v| i64::try_from(v).ok()).map(Object::Integer).ok_or(Unsupported("integer out of range"))
     }
 
     /// An integer or a real, as lopdf reads them (`f32` for reals).
     fn number(&mut self) -> Result<Object> {
         let start = self.pos;
-        if matches!(self.peek(), Some(b'+' | b'-')) {
-            self.pos += 1;
-        }
+        let negative = match self.peek() {
+            Some(b'-') => {
+                self.pos += 1;
+                true
+            }
+            Some(b'+') => {
+                self.pos += 1;
+                false
+            }
+            _ => false,
+        };
+        let digits_start = self.pos;
         let int_digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
         self.pos += int_digits;
         if self.peek() == Some(b'.') {
@@ -694,12 +709,9 @@ impl<'a> Parser<'a> {
                 std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Unsupported("unreadable number"))?;
             return text.parse::<f32>().map(Object::Real).map_err(|_| Unsupported("unreadable number"));
         }
-        if int_digits == 0 {
-            return Err(Unsupported("unreadable number"));
-        }
-        let text = std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Unsupported("unreadable number"))?;
-        let text = text.strip_prefix('+').unwrap_or(text);
-        text.parse::<i64>().map(Object::Integer).map_err(|_| Unsupported("integer out of range"))
+        let magnitude = digits_value(&self.bytes[digits_start..self.pos]).ok_or(Unsupported("unreadable number"))?;
+        let value = if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() };
+        value.map(Object::Integer).ok_or(Unsupported("integer out of range"))
     }
 
     /// `/Name` with `#xx` escapes; a `#` not followed by two hex digits ends the name.
@@ -826,8 +838,8 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Hex digit values; [`WHITE`] for white space, [`BAD`] for anything else.
-const HEX: [u8; 256] = {
+/// Hex digit values by byte; [`HEX_WHITE`] for PDF white space, 0xFF for anything else.
+pub(crate) const HEX_DIGIT: [u8; 256] = {
     let mut table = [BAD; 256];
     let mut c = 0;
     while c < 256 {
@@ -843,8 +855,10 @@ const HEX: [u8; 256] = {
     }
     table
 };
-const WHITE: u8 = 0xFE;
+pub(crate) const HEX_WHITE: u8 = 0xFE;
 const BAD: u8 = 0xFF;
+const WHITE: u8 = HEX_WHITE;
+const HEX: [u8; 256] = HEX_DIGIT;
 
 fn hex_value(c: u8) -> u8 {
     match c {

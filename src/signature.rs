@@ -522,11 +522,9 @@ fn gap_hex_string(file: &[u8], a: usize, b: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(inner.len() / 2);
     let mut high: Option<u8> = None;
     for (i, &byte) in inner.iter().enumerate() {
-        let nibble = match byte {
-            b'0'..=b'9' => byte - b'0',
-            b'a'..=b'f' => byte - b'a' + 10,
-            b'A'..=b'F' => byte - b'A' + 10,
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\0' => continue,
+        let nibble = match crate::revisions::HEX_DIGIT[usize::from(byte)] {
+            digit @ 0..16 => digit,
+            crate::revisions::HEX_WHITE => continue,
             _ => {
                 return Err(format!(
                     "ByteRange gap [{a}, {b}) is not only the /Contents hex string: byte {:#04x} at offset {}",
@@ -779,9 +777,41 @@ mod ber {
 
     /// Converts the first element of `input`; returns it as DER and the bytes it used.
     pub(super) fn to_der(input: &[u8]) -> Result<(Vec<u8>, usize), String> {
+        // Most signers already write DER: then the conversion would copy it unchanged.
+        if let Some(used) = already_der(input, 0) {
+            return Ok((input[..used].to_vec(), used));
+        }
         let mut out = Vec::with_capacity(input.len());
         let used = element(input, 0, &mut out)?;
         Ok((out, used))
+    }
+
+    /// The length of the first element of `input` when [`element`] would write it back
+    /// byte for byte: definite, minimally encoded lengths throughout and no constructed
+    /// OCTET STRING.
+    fn already_der(input: &[u8], depth: usize) -> Option<usize> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let tag_len = tag_length(input).ok()?;
+        let tag = input.get(..tag_len)?;
+        let (length, header_len) = length(input.get(tag_len..)?).ok()?;
+        let length = length?;
+        let minimal_header =
+            if length < 0x80 { 1 } else { 1 + (usize::BITS / 8 - length.leading_zeros() / 8) as usize };
+        if header_len != minimal_header || tag == [CONSTRUCTED_OCTET_STRING] {
+            return None;
+        }
+        let start = tag_len + header_len;
+        let end = start.checked_add(length).filter(|end| *end <= input.len())?;
+        if tag[0] & 0x20 != 0 {
+            let content = &input[start..end];
+            let mut at = 0;
+            while at < content.len() {
+                at += already_der(&content[at..], depth + 1)?;
+            }
+        }
+        Some(end)
     }
 
     fn element(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, String> {
@@ -883,6 +913,34 @@ mod ber {
                 Ok((Some(value), 1 + count))
             }
         }
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn der_input_is_returned_as_the_conversion_would_write_it() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut checked = 0;
+        for dir in ["fixtures/returned", "fixtures/signatures"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap().flatten() {
+                let Ok(pdf) = std::fs::read(entry.path()) else { continue };
+                let Ok(found) = super::signatures_in(&pdf) else { continue };
+                for field in found {
+                    let contents = &field.input.contents;
+                    let mut converted = Vec::new();
+                    let Ok(used) = element(contents, 0, &mut converted) else { continue };
+                    if let Some(der_used) = already_der(contents, 0) {
+                        assert_eq!((&contents[..der_used], der_used), (converted.as_slice(), used));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} DER signatures");
+        // BER with an indefinite length is converted, not passed through.
+        assert_eq!(already_der(&[0x30, 0x80, 0x02, 0x01, 0x05, 0, 0], 0), None);
+        assert_eq!(to_der(&[0x30, 0x80, 0x02, 0x01, 0x05, 0, 0]).unwrap(), (vec![0x30, 0x03, 0x02, 0x01, 0x05], 7));
+        // A length written longer than needed is rewritten.
+        assert_eq!(already_der(&[0x04, 0x81, 0x01, 0x07], 0), None);
     }
 
     fn write(out: &mut Vec<u8>, tag: &[u8], content: &[u8]) {
