@@ -24,7 +24,7 @@
 //! assert_eq!(Rule::TickBox.to_string(), "tick an attestation box");
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -117,7 +117,7 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
             revisions: (form.revisions[i - 1].number + 1, form.revisions[i].number),
             problems: Vec::new(),
             applied: Vec::new(),
-            explained: HashSet::new(),
+            explained: BTreeSet::new(),
         };
         diff.run();
         result.problems.extend(diff.problems);
@@ -160,7 +160,7 @@ struct Diff<'a> {
     problems: Vec<String>,
     applied: Vec<Rule>,
     /// Objects whose changes a semantic comparison has judged.
-    explained: HashSet<ObjectId>,
+    explained: BTreeSet<ObjectId>,
 }
 
 /// Same value, ignoring where in the file it was read from and how numbers are written
@@ -183,10 +183,6 @@ fn same(a: &Object, b: &Object) -> bool {
 
 fn same_dict(a: &Dictionary, b: &Dictionary) -> bool {
     a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_ok_and(|w| same(v, w)))
-}
-
-fn keys(d: &Dictionary) -> Vec<Vec<u8>> {
-    d.iter().map(|(k, _)| k.clone()).collect()
 }
 
 fn name(k: &[u8]) -> String {
@@ -216,21 +212,12 @@ impl Diff<'_> {
         self.check_unexplained_objects();
     }
 
-    /// Keys of two dictionaries whose values differ.
+    /// Keys of two dictionaries whose values differ (`a`'s order, then keys only `b` has).
     fn changed_keys(a: &Dictionary, b: &Dictionary) -> Vec<Vec<u8>> {
-        let mut all = keys(a);
-        for k in keys(b) {
-            if !all.contains(&k) {
-                all.push(k);
-            }
-        }
-        all.into_iter()
-            .filter(|k| match (a.get(k).ok(), b.get(k).ok()) {
-                (Some(x), Some(y)) => !same(x, y),
-                (None, None) => false,
-                _ => true,
-            })
-            .collect()
+        let changed_or_removed =
+            a.iter().filter(|(k, x)| b.get(k).map(|y| !same(x, y)).unwrap_or(true)).map(|(k, _)| k.clone());
+        let added = b.iter().filter(|(k, _)| !a.has(k)).map(|(k, _)| k.clone());
+        changed_or_removed.chain(added).collect()
     }
 
     fn compare_catalog(&mut self) {
@@ -304,19 +291,21 @@ impl Diff<'_> {
                 self.explained.insert(*id);
             }
         }
-        let dict = |doc: &Document, o: Option<&Object>| o.and_then(|o| resolve(doc, o).as_dict().ok()).cloned();
+        fn dict<'d>(doc: &'d Document, o: Option<&'d Object>) -> Option<&'d Dictionary> {
+            o.and_then(|o| resolve(doc, o).as_dict().ok())
+        }
         let (Some(p), n) = (dict(self.prev, form_p), dict(self.next, form_n)) else { return };
         let Some(n) = n else {
             self.problem("the interactive form was removed");
             return;
         };
-        for k in Self::changed_keys(&p, &n) {
+        for k in Self::changed_keys(p, n) {
             match k.as_slice() {
                 b"Fields" => {
                     let refs = |d: &Dictionary, doc: &Document| -> Vec<Object> {
                         get(doc, d, b"Fields").and_then(|f| f.as_array().ok()).cloned().unwrap_or_default()
                     };
-                    let (old, new) = (refs(&p, self.prev), refs(&n, self.next));
+                    let (old, new) = (refs(p, self.prev), refs(n, self.next));
                     if let Some(gone) = old.iter().find(|o| !new.contains(o)) {
                         self.problem(format!("a form field ({}) was removed from the form", describe_ref(gone)));
                     }
@@ -612,7 +601,9 @@ impl Diff<'_> {
             && let Ok(Object::Reference(v)) = d.get(b"V")
         {
             let (a, b) = (self.prev.get_object(*v), self.next.get_object(*v));
+            let unmoved = self.moved.as_ref().is_some_and(|m| !m.contains(v));
             if let (Ok(a), Ok(b)) = (a, b)
+                && !unmoved
                 && !same(a, b)
             {
                 self.problem(format!("the signature dictionary of {field_name} changed"));

@@ -158,16 +158,49 @@ pub fn content_stream(stream: &Stream) -> Option<Vec<u8>> {
 /// an inflater costs more than inflating a small appearance stream; anything else, and any
 /// Flate data that does not inflate cleanly, is left to lopdf.
 pub fn decoded(stream: &Stream, limit: usize) -> lopdf::Result<Vec<u8>> {
-    let plain_flate = !stream.dict.has(b"DecodeParms")
-        && match stream.dict.get(b"Filter") {
-            Ok(Object::Name(name)) => name == b"FlateDecode",
-            Ok(Object::Array(filters)) => filters.len() == 1 && filters[0].as_name().ok() == Some(b"FlateDecode"),
-            _ => false,
-        };
-    if plain_flate && let Some(data) = inflate(&stream.content, limit) {
-        return Ok(data);
+    let flate = match stream.dict.get(b"Filter") {
+        Ok(Object::Name(name)) => name == b"FlateDecode",
+        Ok(Object::Array(filters)) => filters.len() == 1 && filters[0].as_name().ok() == Some(b"FlateDecode"),
+        _ => false,
+    };
+    let predictor = match stream.dict.get(b"DecodeParms") {
+        Err(_) => Some(None),
+        // PNG predictors, as cross-reference streams use them; the rest is left to lopdf.
+        Ok(Object::Dictionary(params)) => png_predictor(params).map(Some),
+        Ok(_) => None,
+    };
+    if flate
+        && let Some(predictor) = predictor
+        && let Some(data) = inflate(&stream.content, limit)
+    {
+        match predictor {
+            None => return Ok(data),
+            Some((bpp, bytes_per_row)) if bytes_per_row <= limit => {
+                if let Ok(rows) = lopdf::filters::png::decode_frame(&data, bpp, bytes_per_row) {
+                    return Ok(rows);
+                }
+            }
+            Some(_) => {}
+        }
     }
     stream.decompressed_content_with_limit(limit)
+}
+
+/// (bytes per pixel, bytes per row) of a PNG predictor (`/Predictor` 10–15), computed as
+/// lopdf does; `None` for any other predictor or an unusual row size.
+fn png_predictor(params: &lopdf::Dictionary) -> Option<(usize, usize)> {
+    let predictor = params.get(b"Predictor").and_then(Object::as_i64).unwrap_or(1);
+    if !(10..=15).contains(&predictor) {
+        return None;
+    }
+    let sample = |key: &[u8], default: i64| params.get(key).and_then(Object::as_i64).unwrap_or(default);
+    let (columns, colors, bits) = (sample(b"Columns", 1), sample(b"Colors", 1), sample(b"BitsPerComponent", 8));
+    // Only ordinary values: lopdf's own rules for zero, negative or huge ones stay with it.
+    if !(1..=1 << 16).contains(&columns) || !(1..=4).contains(&colors) || ![1, 2, 4, 8, 16].contains(&bits) {
+        return None;
+    }
+    let (columns, colors, bits) = (columns as usize, colors as usize, bits as usize);
+    Some(((colors * bits).div_ceil(8), (columns * colors * bits).div_ceil(8)))
 }
 
 /// A complete zlib stream inflated, or `None` (truncated, corrupt, or over `limit`).
@@ -229,6 +262,25 @@ mod tests {
         let mut truncated = s.clone();
         truncated.content = cut.to_vec();
         assert_eq!(decoded(&truncated, usize::MAX).ok(), truncated.decompressed_content().ok());
+    }
+
+    #[test]
+    fn png_predicted_flate_decodes_as_lopdf_decodes_it() {
+        // Rows of 5 bytes, each row with one of the five PNG filter types.
+        let mut raw = Vec::new();
+        for row in 0..40u8 {
+            raw.push(row % 5);
+            raw.extend((0..5).map(|i| row.wrapping_mul(37).wrapping_add(i * 11)));
+        }
+        let params = lopdf::dictionary! { "Predictor" => 12, "Columns" => 5 };
+        let mut s = Stream::new(lopdf::Dictionary::new(), crate::pdf::deflate(&raw));
+        s.dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+        s.dict.set("DecodeParms", Object::Dictionary(params));
+        assert_eq!(decoded(&s, usize::MAX).unwrap(), s.decompressed_content().unwrap());
+        assert_eq!(decoded(&s, usize::MAX).unwrap().len(), 200);
+        // A predictor lopdf reads by rules of its own stays with lopdf.
+        s.dict.set("DecodeParms", Object::Dictionary(lopdf::dictionary! { "Predictor" => 12, "Columns" => 0 }));
+        assert_eq!(decoded(&s, usize::MAX).ok(), s.decompressed_content().ok());
     }
 
     #[test]

@@ -193,16 +193,17 @@ impl<'a> RevisionReader<'a> {
         }
         // A cross-reference stream: an indirect object whose stream lists the entries.
         let mut parser = Parser { bytes, pos: at };
-        let (_, object) = parser.indirect_object(&mut |_| None)?;
+        let (id, object) = parser.indirect_object(&mut |_| None)?;
         let Object::Stream(stream) = object else { return Err(Unsupported("startxref points at no section")) };
+        // The stream is also an object of the document (its section usually lists it).
+        self.parsed.insert(at, (id, Object::Stream(stream.clone())));
         if stream.dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"XRef".as_slice()) {
             return Err(Unsupported("startxref points at no section"));
         }
         if stream.dict.has(b"Encrypt") {
             return Err(Unsupported("encrypted"));
         }
-        let data = stream
-            .decompressed_content_with_limit(MAX_STRUCTURE_STREAM_BYTES)
+        let data = crate::limits::decoded(&stream, MAX_STRUCTURE_STREAM_BYTES)
             .map_err(|_| Unsupported("a cross-reference stream does not decode"))?;
         let entries = xref_stream_entries(&stream.dict, &data)?;
         let prev = prev_offset(&stream.dict)?;
@@ -603,6 +604,17 @@ impl<'a> Parser<'a> {
         Ok(object)
     }
 
+    /// An element of an array or a dictionary value: [`Self::direct`], with the commonest
+    /// kinds read straight here (large arrays of numbers are most of some objects).
+    #[inline]
+    fn item(&mut self, depth: usize) -> Result<Object> {
+        match self.peek() {
+            Some(b'0'..=b'9') => self.number_or_reference(),
+            Some(b'/') => Ok(Object::Name(self.name())),
+            _ => self.direct(depth),
+        }
+    }
+
     fn direct(&mut self, depth: usize) -> Result<Object> {
         if depth >= MAX_DEPTH {
             return Err(Unsupported("nested too deeply"));
@@ -622,7 +634,8 @@ impl<'a> Parser<'a> {
                 self.skip_space();
                 let mut items = Vec::new();
                 while self.peek() != Some(b']') {
-                    items.push(self.object(depth + 1)?);
+                    items.push(self.item(depth + 1)?);
+                    self.skip_space();
                 }
                 self.pos += 1;
                 Ok(Object::Array(items))
@@ -639,7 +652,8 @@ impl<'a> Parser<'a> {
         while self.peek() == Some(b'/') {
             let key = self.name();
             self.skip_space();
-            let value = self.object(depth + 1)?;
+            let value = self.item(depth + 1)?;
+            self.skip_space();
             entries.push((key, value));
         }
         if !self.keyword(b">>") {
@@ -737,7 +751,12 @@ impl<'a> Parser<'a> {
         let mut out = Vec::new();
         let mut depth = 0usize;
         loop {
-            let Some(c) = self.peek() else { return Err(Unsupported("unterminated string")) };
+            // Copy the run of ordinary bytes at once.
+            let run = self.rest().iter().position(|c| matches!(c, b'(' | b')' | b'\\' | b'\r' | b'\n'));
+            let Some(run) = run else { return Err(Unsupported("unterminated string")) };
+            out.extend_from_slice(&self.rest()[..run]);
+            self.pos += run;
+            let c = self.bytes[self.pos];
             self.pos += 1;
             match c {
                 b'(' => {
@@ -759,7 +778,8 @@ impl<'a> Parser<'a> {
                     out.push(b'\n');
                 }
                 b'\n' => out.push(b'\n'),
-                b'\\' => {
+                _ => {
+                    // A backslash escape.
                     let Some(e) = self.peek() else { return Err(Unsupported("unterminated string")) };
                     self.pos += 1;
                     match e {
@@ -790,7 +810,6 @@ impl<'a> Parser<'a> {
                         other => out.push(other),
                     }
                 }
-                other => out.push(other),
             }
         }
     }
@@ -800,33 +819,25 @@ impl<'a> Parser<'a> {
         let length = self.rest()[1..].iter().position(|c| *c == b'>').ok_or(Unsupported("unterminated hex string"))?;
         let body = &self.bytes[body_start..body_start + length];
         let mut out = Vec::with_capacity(length / 2 + 1);
-        let mut high: Option<u8> = None;
-        let mut digits = body.chunks_exact(2);
-        for pair in digits.by_ref() {
-            // The common case, two digits in a row, is decoded without branching on each.
-            let (h, l) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
-            if high.is_none() && h < 16 && l < 16 {
-                out.push(h << 4 | l);
-                continue;
+        // The common case, digits in pairs with no white space, a pair at a time; the rest
+        // (from the first white space or odd digit on) a digit at a time.
+        let mut at = 0;
+        while let [a, b, ..] = body[at..] {
+            let (h, l) = (HEX_DIGIT[usize::from(a)], HEX_DIGIT[usize::from(b)]);
+            if h | l >= 16 {
+                break;
             }
-            for &c in pair {
-                match HEX[c as usize] {
-                    v if v < 16 => match high.take() {
-                        None => high = Some(v),
-                        Some(h) => out.push(h << 4 | v),
-                    },
-                    WHITE => {}
-                    _ => return Err(Unsupported("unreadable hex string")),
-                }
-            }
+            out.push(h << 4 | l);
+            at += 2;
         }
-        for &c in digits.remainder() {
-            match HEX[c as usize] {
+        let mut high: Option<u8> = None;
+        for &c in &body[at..] {
+            match HEX_DIGIT[usize::from(c)] {
                 v if v < 16 => match high.take() {
                     None => high = Some(v),
                     Some(h) => out.push(h << 4 | v),
                 },
-                WHITE => {}
+                HEX_WHITE => {}
                 _ => return Err(Unsupported("unreadable hex string")),
             }
         }
@@ -848,7 +859,7 @@ pub(crate) const HEX_DIGIT: [u8; 256] = {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
             b'A'..=b'F' => b - b'A' + 10,
-            b' ' | b'\t' | b'\n' | b'\r' | b'\0' | b'\x0c' => WHITE,
+            b' ' | b'\t' | b'\n' | b'\r' | b'\0' | b'\x0c' => HEX_WHITE,
             _ => BAD,
         };
         c += 1;
@@ -857,8 +868,6 @@ pub(crate) const HEX_DIGIT: [u8; 256] = {
 };
 pub(crate) const HEX_WHITE: u8 = 0xFE;
 const BAD: u8 = 0xFF;
-const WHITE: u8 = HEX_WHITE;
-const HEX: [u8; 256] = HEX_DIGIT;
 
 fn hex_value(c: u8) -> u8 {
     match c {
