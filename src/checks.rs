@@ -74,7 +74,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         microsoft_id: values.text(Role::MicrosoftId(Party::Customer)).map(|v| normalize_guid(&v).unwrap_or(v)),
     });
     let boxes = signature_boxes();
-    let page1 = PageMarks::read(form.latest(), 1);
+    let page1 = PageMarks::first_page(form.latest(), &form.first_page_content);
     for party in Party::ALL {
         report.checks.push(signature_check(party, &boxes, &form.signatures, &page1, form.signatures.len()));
     }
@@ -200,13 +200,14 @@ struct PageMarks {
 }
 
 impl PageMarks {
-    fn read(doc: &Document, number: u32) -> PageMarks {
-        let Some(page_id) = doc.get_pages().get(&number).copied() else {
+    /// Page 1 of `doc`, whose decoded content is `content`.
+    fn first_page(doc: &Document, content: &[u8]) -> PageMarks {
+        let Some(page_id) = doc.get_pages().get(&1).copied() else {
             return PageMarks { painted: Vec::new(), annotations: Vec::new() };
         };
-        let (content, resources) = marks::page_content(doc, page_id);
+        let resources = marks::page_resources(doc, page_id);
         PageMarks {
-            painted: marks::painted_in_content(doc, &content, resources.as_ref()),
+            painted: marks::painted_in_content(doc, content, resources.as_ref()),
             annotations: marks::annotations(doc, page_id),
         }
     }

@@ -83,8 +83,9 @@ pub fn load_pdf_bounded(bytes: &[u8]) -> Result<Document, String> {
 }
 
 /// The bounds on a loaded document as a whole: pages, page content, images. `Err` says
-/// which bound the document is over.
-pub fn check_document(doc: &Document) -> Result<(), String> {
+/// which bound the document is over; `Ok` holds the first page's decoded content (empty
+/// without pages), which the checks read next.
+pub fn check_document(doc: &Document) -> Result<Vec<u8>, String> {
     if doc.objects.len() > MAX_OBJECTS {
         return Err(format!("more than {MAX_OBJECTS} objects: refusing to analyse"));
     }
@@ -92,8 +93,12 @@ pub fn check_document(doc: &Document) -> Result<(), String> {
     if pages.len() > MAX_PAGES {
         return Err(format!("more than {MAX_PAGES} pages: refusing to analyse"));
     }
+    let mut first_page = Vec::new();
     for (number, id) in &pages {
-        page_content(doc, *id).map_err(|why| format!("page {number}: {why}"))?;
+        let content = page_content(doc, *id).map_err(|why| format!("page {number}: {why}"))?;
+        if *number == 1 {
+            first_page = content;
+        }
     }
     for object in doc.objects.values() {
         let Object::Stream(s) = object else { continue };
@@ -116,7 +121,7 @@ pub fn check_document(doc: &Document) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(first_page)
 }
 
 /// The decoded content of a page (its streams joined, each followed by a newline, as lopdf

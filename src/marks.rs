@@ -405,13 +405,12 @@ fn interpret(
 /// Content over [`crate::limits::MAX_CONTENT_BYTES`] reads as empty (nothing counts as drawn).
 pub fn page_content(doc: &Document, page_id: lopdf::ObjectId) -> (Vec<u8>, Option<Dictionary>) {
     let content = crate::limits::page_content(doc, page_id).unwrap_or_default();
-    let resources = doc
-        .get_dictionary(page_id)
-        .ok()
-        .and_then(|p| get(doc, p, b"Resources"))
-        .and_then(|r| r.as_dict().ok())
-        .cloned();
-    (content, resources)
+    (content, page_resources(doc, page_id))
+}
+
+/// A page's own `/Resources` dictionary.
+pub fn page_resources(doc: &Document, page_id: lopdf::ObjectId) -> Option<Dictionary> {
+    doc.get_dictionary(page_id).ok().and_then(|p| get(doc, p, b"Resources")).and_then(|r| r.as_dict().ok()).cloned()
 }
 
 /// Annotation subtypes that draw or stamp: these count as a signature mark in a box.

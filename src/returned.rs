@@ -83,6 +83,8 @@ pub struct Returned<'a> {
     pub signatures: Vec<DigitalSignature>,
     /// Non-whitespace bytes after the last `%%EOF`, which no revision accounts for.
     pub trailing_garbage: bool,
+    /// Page 1's content as it is now, decoded (its streams joined).
+    pub first_page_content: Vec<u8>,
 }
 
 /// Offsets just past each `%%EOF` marker and the end-of-line after it.
@@ -128,7 +130,7 @@ impl<'a> Returned<'a> {
             Some((doc, locations)) => (doc, Some(locations)),
             None => (load_pdf(bytes)?, None),
         };
-        crate::limits::check_document(&latest)?;
+        let first_page_content = crate::limits::check_document(&latest)?;
         // Signatures are read from the document as it is now; only the revisions from the
         // first signed one on matter to the integrity rules, so earlier ones are not loaded.
         let fields = form_fields(&latest);
@@ -195,7 +197,7 @@ impl<'a> Returned<'a> {
         for sig in &mut signatures {
             sig.revision = revisions.iter().position(|r| r.end == sig.verdict.signed_len && sig.verdict.signed_len > 0);
         }
-        Ok(Returned { bytes, sha256, revisions, signatures, trailing_garbage })
+        Ok(Returned { bytes, sha256, revisions, signatures, trailing_garbage, first_page_content })
     }
 
     /// The document as it is now.

@@ -137,6 +137,11 @@ impl<'a> RevisionReader<'a> {
         self.build(xref, end, true)
     }
 
+    #[doc(hidden)]
+    pub fn parse_one(&mut self, offset: usize, xref: &XrefMap, end: usize) -> bool {
+        self.object_at(offset, xref, end).is_ok()
+    }
+
     fn build(&mut self, xref: &XrefMap, end: usize, take: bool) -> Result<Document> {
         let mut doc = Document::new();
         doc.version = header_version(self.bytes)?;
@@ -192,7 +197,7 @@ impl<'a> RevisionReader<'a> {
             return read_table(bytes, at);
         }
         // A cross-reference stream: an indirect object whose stream lists the entries.
-        let mut parser = Parser { bytes, pos: at };
+        let mut parser = Parser::new(bytes, at);
         let (id, object) = parser.indirect_object(&mut |_| None)?;
         let Object::Stream(stream) = object else { return Err(Unsupported("startxref points at no section")) };
         // The stream is also an object of the document (its section usually lists it).
@@ -222,12 +227,12 @@ impl<'a> RevisionReader<'a> {
                 if at >= end || at == offset || generation != id.1 {
                     return None;
                 }
-                match (Parser { bytes, pos: at }).indirect_object(&mut |_| None) {
+                match (Parser::new(bytes, at)).indirect_object(&mut |_| None) {
                     Ok((got, Object::Integer(n))) if got == id && n >= 0 => Some(n as usize),
                     _ => None,
                 }
             };
-            let mut parser = Parser { bytes, pos: offset };
+            let mut parser = Parser::new(bytes, offset);
             let parsed = parser.indirect_object(&mut length_of)?;
             if parser.pos > end {
                 return Err(Unsupported("an object runs past its revision"));
@@ -251,7 +256,7 @@ fn is_operator_byte(c: u8) -> bool {
 }
 
 fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
-    let mut p = Parser { bytes, pos: 0 };
+    let mut p = Parser::new(bytes, 0);
     let mut operations = Vec::new();
     let mut operands = Vec::new();
     p.skip_whitespace();
@@ -332,7 +337,7 @@ fn prev_offset(trailer: &Dictionary) -> Result<Option<usize>> {
 
 /// A classic `xref` table with its `trailer` dictionary.
 fn read_table(bytes: &[u8], at: usize) -> Result<Section> {
-    let mut p = Parser { bytes, pos: at + 4 };
+    let mut p = Parser::new(bytes, at + 4);
     let mut entries = Vec::new();
     loop {
         p.skip_whitespace();
@@ -474,9 +479,16 @@ fn is_regular(c: u8) -> bool {
 struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Array elements being read, shared by nested arrays, so each array is allocated once
+    /// at its final size (a font's width array has over a thousand numbers).
+    scratch: Vec<Object>,
 }
 
 impl<'a> Parser<'a> {
+    fn new(bytes: &'a [u8], pos: usize) -> Self {
+        Parser { bytes, pos, scratch: Vec::new() }
+    }
+
     fn rest(&self) -> &'a [u8] {
         self.bytes.get(self.pos..).unwrap_or(&[])
     }
@@ -632,13 +644,19 @@ impl<'a> Parser<'a> {
             Some(b'[') => {
                 self.pos += 1;
                 self.skip_space();
-                let mut items = Vec::new();
+                let base = self.scratch.len();
                 while self.peek() != Some(b']') {
-                    items.push(self.item(depth + 1)?);
+                    match self.item(depth + 1) {
+                        Ok(item) => self.scratch.push(item),
+                        Err(e) => {
+                            self.scratch.truncate(base);
+                            return Err(e);
+                        }
+                    }
                     self.skip_space();
                 }
                 self.pos += 1;
-                Ok(Object::Array(items))
+                Ok(Object::Array(self.scratch.split_off(base)))
             }
             _ => Err(Unsupported("unreadable object")),
         }
@@ -670,25 +688,33 @@ impl<'a> Parser<'a> {
     /// `N G R`, or a number. Tried in lopdf's order: reference, real, integer.
     fn number_or_reference(&mut self) -> Result<Object> {
         let start = self.pos;
-        let value = self.unsigned();
-        let after_digits = self.pos;
-        if self.peek() == Some(b'.') {
-            self.pos = start;
+        let digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+        if self.bytes.get(start + digits) == Some(&b'.') {
             return self.number();
         }
-        if let Some(number) = value.and_then(|n| u32::try_from(n).ok()) {
+        let first = digits_value(&self.bytes[start..start + digits]);
+        self.pos = start + digits;
+        // Only a second number followed by R makes a reference: look for it before reading
+        // any value, since most numbers (array elements) are followed by another number.
+        if let Some(number) = first.and_then(|n| u32::try_from(n).ok()) {
             self.skip_space();
-            if self.peek().is_some_and(|c| c.is_ascii_digit())
-                && let Some(generation) = self.unsigned().and_then(|g| u16::try_from(g).ok())
-            {
+            let generation_start = self.pos;
+            let generation_digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+            if generation_digits > 0 {
+                self.pos += generation_digits;
                 self.skip_space();
-                if self.keyword(b"R") {
+                if self.peek() == Some(b'R')
+                    && let Some(generation) =
+                        digits_value(&self.bytes[generation_start..generation_start + generation_digits])
+                            .and_then(|g| u16::try_from(g).ok())
+                {
+                    self.pos += 1;
                     return Ok(Object::Reference((number, generation)));
                 }
             }
+            self.pos = start + digits;
         }
-        self.pos = after_digits;
-        value.and_then(|v| i64::try_from(v).ok()).map(Object::Integer).ok_or(Unsupported("integer out of range"))
+        first.and_then(|v| i64::try_from(v).ok()).map(Object::Integer).ok_or(Unsupported("integer out of range"))
     }
 
     /// An integer or a real, as lopdf reads them (`f32` for reals).
@@ -817,36 +843,44 @@ impl<'a> Parser<'a> {
     fn hex_string(&mut self) -> Result<Object> {
         let body_start = self.pos + 1; // after <
         let length = self.rest()[1..].iter().position(|c| *c == b'>').ok_or(Unsupported("unterminated hex string"))?;
-        let body = &self.bytes[body_start..body_start + length];
-        let mut out = Vec::with_capacity(length / 2 + 1);
-        // The common case, digits in pairs with no white space, a pair at a time; the rest
-        // (from the first white space or odd digit on) a digit at a time.
-        let mut at = 0;
-        while let [a, b, ..] = body[at..] {
-            let (h, l) = (HEX_DIGIT[usize::from(a)], HEX_DIGIT[usize::from(b)]);
-            if h | l >= 16 {
-                break;
-            }
-            out.push(h << 4 | l);
-            at += 2;
-        }
-        let mut high: Option<u8> = None;
-        for &c in &body[at..] {
-            match HEX_DIGIT[usize::from(c)] {
-                v if v < 16 => match high.take() {
-                    None => high = Some(v),
-                    Some(h) => out.push(h << 4 | v),
-                },
-                HEX_WHITE => {}
-                _ => return Err(Unsupported("unreadable hex string")),
-            }
-        }
-        if let Some(h) = high {
-            out.push(h << 4);
-        }
+        let out =
+            hex_body(&self.bytes[body_start..body_start + length]).map_err(|_| Unsupported("unreadable hex string"))?;
         self.pos = body_start + length + 1;
         Ok(Object::String(out, StringFormat::Hexadecimal))
     }
+}
+
+/// The bytes of a hex string's digits (between `<` and `>`): white space skipped, an odd
+/// final digit followed by an implicit 0 (PDF 32000-1 7.3.4.3). `Err` gives the index of a
+/// byte that is neither.
+pub(crate) fn hex_body(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
+    let mut out = Vec::with_capacity(body.len() / 2 + 1);
+    // The common case, digits with no white space, eight at a time; the rest (from the
+    // first white space on) a digit at a time.
+    let mut at = 0;
+    for chunk in body.chunks_exact(8) {
+        let v: [u8; 8] = std::array::from_fn(|i| HEX_DIGIT[usize::from(chunk[i])]);
+        if v.iter().fold(0, |a, b| a | b) >= 16 {
+            break;
+        }
+        out.extend_from_slice(&[v[0] << 4 | v[1], v[2] << 4 | v[3], v[4] << 4 | v[5], v[6] << 4 | v[7]]);
+        at += 8;
+    }
+    let mut high: Option<u8> = None;
+    for (i, &c) in body.iter().enumerate().skip(at) {
+        match HEX_DIGIT[usize::from(c)] {
+            v if v < 16 => match high.take() {
+                None => high = Some(v),
+                Some(h) => out.push(h << 4 | v),
+            },
+            HEX_WHITE => {}
+            _ => return Err(i),
+        }
+    }
+    if let Some(h) = high {
+        out.push(h << 4);
+    }
+    Ok(out)
 }
 
 /// Hex digit values by byte; [`HEX_WHITE`] for PDF white space, 0xFF for anything else.
@@ -882,7 +916,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Object> {
-        let mut p = Parser { bytes: text.as_bytes(), pos: 0 };
+        let mut p = Parser::new(text.as_bytes(), 0);
         p.object(0)
     }
 

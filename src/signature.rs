@@ -519,29 +519,13 @@ fn gap_hex_string(file: &[u8], a: usize, b: usize) -> Result<Vec<u8>, String> {
         return Err(format!("ByteRange gap [{a}, {b}) is not the /Contents hex string (it must run from '<' to '>')"));
     };
     let inner = slice(gap, 1, gap.len().saturating_sub(1));
-    let mut out = Vec::with_capacity(inner.len() / 2);
-    let mut high: Option<u8> = None;
-    for (i, &byte) in inner.iter().enumerate() {
-        let nibble = match crate::revisions::HEX_DIGIT[usize::from(byte)] {
-            digit @ 0..16 => digit,
-            crate::revisions::HEX_WHITE => continue,
-            _ => {
-                return Err(format!(
-                    "ByteRange gap [{a}, {b}) is not only the /Contents hex string: byte {:#04x} at offset {}",
-                    byte,
-                    a + 1 + i
-                ));
-            }
-        };
-        match high.take() {
-            None => high = Some(nibble),
-            Some(h) => out.push(h << 4 | nibble),
-        }
-    }
-    if let Some(h) = high {
-        out.push(h << 4); // an odd final digit is followed by an implicit 0 (§7.3.4.3)
-    }
-    Ok(out)
+    crate::revisions::hex_body(inner).map_err(|i| {
+        format!(
+            "ByteRange gap [{a}, {b}) is not only the /Contents hex string: byte {:#04x} at offset {}",
+            inner[i],
+            a + 1 + i
+        )
+    })
 }
 
 fn strip_zero_padding(bytes: &[u8]) -> &[u8] {
