@@ -81,6 +81,8 @@ pub fn decode_text_string(bytes: &[u8]) -> String {
         String::from_utf16_lossy(&units)
     } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         String::from_utf8_lossy(rest).into_owned()
+    } else if bytes.is_ascii() {
+        String::from_utf8(bytes.to_vec()).unwrap_or_default()
     } else {
         bytes.iter().map(|b| char::from(*b)).collect()
     }
@@ -124,6 +126,25 @@ pub fn get<'a>(doc: &'a Document, dict: &'a Dictionary, key: &[u8]) -> Option<&'
         None | Some(Object::Null) => None,
         some => some,
     }
+}
+
+/// Several entries of a dictionary, resolved as [`get`] resolves them, in one pass over it:
+/// cheaper than a hashed lookup per key for the handful of keys a field is read for.
+pub fn get_all<'a, const N: usize>(
+    doc: &'a Document,
+    dict: &'a Dictionary,
+    keys: [&[u8]; N],
+) -> [Option<&'a Object>; N] {
+    let mut found = [None; N];
+    for (key, value) in dict.iter() {
+        if let Some(i) = keys.iter().position(|k| *k == key.as_slice()) {
+            found[i] = match resolve(doc, value) {
+                Object::Null => None,
+                object => Some(object),
+            };
+        }
+    }
+    found
 }
 
 /// One terminal field of an AcroForm.
@@ -227,15 +248,16 @@ fn walk_field(
     let Ok(dict) = resolve(doc, obj).as_dict() else {
         return;
     };
-    let partial = get(doc, dict, b"T").and_then(|t| t.as_str().ok()).map(decode_text_string);
+    let [t, ft, kids, ff, v] = get_all(doc, dict, [b"T", b"FT", b"Kids", b"Ff", b"V"]);
+    let partial = t.and_then(|t| t.as_str().ok()).map(decode_text_string);
     let name = match (&partial, parent_name.is_empty()) {
         (Some(p), true) => p.clone(),
         (Some(p), false) => format!("{parent_name}.{p}"),
         (None, _) => parent_name.to_string(),
     };
-    let ft = get(doc, dict, b"FT").and_then(|o| o.as_name().ok()).or(inherited_ft);
+    let ft = ft.and_then(|o| o.as_name().ok()).or(inherited_ft);
     // Kids that carry a /T are fields; kids without are this field's widgets.
-    let kids: Vec<&Object> = match get(doc, dict, b"Kids") {
+    let kids: Vec<&Object> = match kids {
         Some(Object::Array(k)) => k.iter().collect(),
         _ => Vec::new(),
     };
@@ -262,7 +284,7 @@ fn walk_field(
         widgets.push(Widget { id: wid, page, rect });
     }
     let field_type = ft.map(|f| String::from_utf8_lossy(f).into_owned()).unwrap_or_default();
-    let flags = get(doc, dict, b"Ff").and_then(|o| o.as_i64().ok()).unwrap_or(0);
+    let flags = ff.and_then(|o| o.as_i64().ok()).unwrap_or(0);
     let kind = match field_type.as_str() {
         "Tx" => Some(FieldKind::Text),
         // Push buttons (bit 17) and radio groups (bit 16) are not checkboxes.
@@ -270,7 +292,7 @@ fn walk_field(
         "Sig" => Some(FieldKind::Signature),
         _ => None,
     };
-    let value = match get(doc, dict, b"V") {
+    let value = match v {
         Some(Object::String(bytes, _)) => Some(decode_text_string(bytes)).filter(|s| !s.is_empty()),
         Some(Object::Name(n)) => Some(String::from_utf8_lossy(n).into_owned()),
         Some(Object::Dictionary(_)) if kind == Some(FieldKind::Signature) => Some("signed".to_string()),

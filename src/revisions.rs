@@ -385,9 +385,8 @@ fn read_table(bytes: &[u8], at: usize) -> Result<Section> {
         return Err(Unsupported("hybrid cross-reference file"));
     }
     let prev = prev_offset(&trailer)?;
-    // Entries that a table lists twice: the first is kept, as the merge keeps the newest.
-    let mut seen = HashSet::new();
-    entries.retain(|(n, _)| seen.insert(*n));
+    // An object a section lists twice keeps its first entry: the merge in `xref_at` keeps the
+    // first it meets.
     Ok(Section { entries, trailer, prev })
 }
 
@@ -424,7 +423,6 @@ fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Locat
     let field = |bytes: &[u8]| bytes.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
     let mut rows = data.chunks_exact(row);
     let mut entries = Vec::new();
-    let mut seen = HashSet::new();
     for pair in index.chunks(2) {
         let (first, count) = (pair[0], pair[1]);
         if count > MAX_OBJECTS as u64 || first > u32::MAX as u64 || first + count > u32::MAX as u64 {
@@ -445,9 +443,7 @@ fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Locat
                 2 => return Err(Unsupported("object streams")),
                 _ => Location::Free, // reserved types are null references (7.5.8.3)
             };
-            if seen.insert(number) {
-                entries.push((number, location));
-            }
+            entries.push((number, location));
         }
     }
     Ok(entries)
@@ -484,9 +480,26 @@ struct Parser<'a> {
     scratch: Vec<Object>,
 }
 
+thread_local! {
+    /// The array scratch space, kept for the thread's next parser: a large array grows it
+    /// once, not once per file.
+    static SCRATCH: std::cell::Cell<Vec<Object>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for Parser<'_> {
+    fn drop(&mut self) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        SCRATCH.with(|s| {
+            let kept = s.take();
+            s.set(if kept.capacity() > scratch.capacity() { kept } else { scratch });
+        });
+    }
+}
+
 impl<'a> Parser<'a> {
     fn new(bytes: &'a [u8], pos: usize) -> Self {
-        Parser { bytes, pos, scratch: Vec::new() }
+        Parser { bytes, pos, scratch: SCRATCH.with(|s| s.take()) }
     }
 
     fn rest(&self) -> &'a [u8] {
