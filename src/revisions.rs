@@ -725,7 +725,9 @@ impl<'a> Parser<'a> {
                     return Ok(Object::Reference((number, generation)));
                 }
             }
-            self.pos = start + digits;
+            // Not a reference: stop after the space that follows the number, which every
+            // caller skips next anyway.
+            self.pos = generation_start;
         }
         first.and_then(|v| i64::try_from(v).ok()).map(Object::Integer).ok_or(Unsupported("integer out of range"))
     }
