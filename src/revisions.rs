@@ -59,9 +59,20 @@ pub struct XrefMap {
 pub struct RevisionReader<'a> {
     bytes: &'a [u8],
     /// Objects parsed so far, by the offset of their `N G obj` header.
-    parsed: HashMap<usize, (ObjectId, Object)>,
+    parsed: HashMap<usize, Parsed>,
     /// Cross-reference sections read so far, by offset.
     sections: HashMap<usize, Section>,
+}
+
+/// An object as parsed at one offset, with what its reading depended on beyond its own bytes,
+/// so that it is reused only for revisions that would read it the same way.
+struct Parsed {
+    id: ObjectId,
+    object: Object,
+    /// Offset just past it (`endobj` and the space after).
+    end: usize,
+    /// An indirect `/Length`: the object that gave it and where the revision had that object.
+    length_from: Option<(u32, Location)>,
 }
 
 #[derive(Clone)]
@@ -137,11 +148,6 @@ impl<'a> RevisionReader<'a> {
         self.build(xref, end, true)
     }
 
-    #[doc(hidden)]
-    pub fn parse_one(&mut self, offset: usize, xref: &XrefMap, end: usize) -> bool {
-        self.object_at(offset, xref, end).is_ok()
-    }
-
     fn build(&mut self, xref: &XrefMap, end: usize, take: bool) -> Result<Document> {
         let mut doc = Document::new();
         doc.version = header_version(self.bytes)?;
@@ -150,7 +156,7 @@ impl<'a> RevisionReader<'a> {
             if offset >= end {
                 return Err(Unsupported("an object lies after its revision"));
             }
-            let (id, object) = self.object_at(offset, xref, end)?;
+            let Parsed { id, object, .. } = self.object_at(offset, xref, end)?;
             let id = *id;
             if id != (number, generation) {
                 return Err(Unsupported("an object is not where its cross-reference entry says"));
@@ -163,7 +169,7 @@ impl<'a> RevisionReader<'a> {
             }
             let object = match take {
                 false => object.clone(),
-                true => self.parsed.remove(&offset).map(|(_, o)| o).ok_or(Unsupported("object read twice"))?,
+                true => self.parsed.remove(&offset).map(|p| p.object).ok_or(Unsupported("object read twice"))?,
             };
             doc.objects.insert(id, object);
         }
@@ -201,7 +207,8 @@ impl<'a> RevisionReader<'a> {
         let (id, object) = parser.indirect_object(&mut |_| None)?;
         let Object::Stream(stream) = object else { return Err(Unsupported("startxref points at no section")) };
         // The stream is also an object of the document (its section usually lists it).
-        self.parsed.insert(at, (id, Object::Stream(stream.clone())));
+        let parsed = Parsed { id, object: Object::Stream(stream.clone()), end: parser.pos, length_from: None };
+        self.parsed.insert(at, parsed);
         if stream.dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"XRef".as_slice()) {
             return Err(Unsupported("startxref points at no section"));
         }
@@ -217,29 +224,43 @@ impl<'a> RevisionReader<'a> {
         Ok(Section { entries, trailer, prev })
     }
 
-    /// The object whose header is at `offset`, parsed once per file. An indirect `/Length`
-    /// is resolved through `xref`.
-    fn object_at(&mut self, offset: usize, xref: &XrefMap, end: usize) -> Result<&(ObjectId, Object)> {
+    /// The object whose header is at `offset`, parsed once per file and reused for every
+    /// revision that reads it the same way. An indirect `/Length` is resolved through `xref`;
+    /// a revision in which that length is another object, or which ends before the object
+    /// does, is declined rather than given the object as another revision read it.
+    fn object_at(&mut self, offset: usize, xref: &XrefMap, end: usize) -> Result<&Parsed> {
         if !self.parsed.contains_key(&offset) {
             let bytes = self.bytes;
+            let mut length_from = None;
             let mut length_of = |id: ObjectId| -> Option<usize> {
-                let Some(Location::At(at, generation)) = xref.entries.get(&id.0).copied() else { return None };
+                let location = xref.entries.get(&id.0).copied()?;
+                let Location::At(at, generation) = location else { return None };
                 if at >= end || at == offset || generation != id.1 {
                     return None;
                 }
                 match (Parser::new(bytes, at)).indirect_object(&mut |_| None) {
-                    Ok((got, Object::Integer(n))) if got == id && n >= 0 => Some(n as usize),
+                    Ok((got, Object::Integer(n))) if got == id && n >= 0 => {
+                        length_from = Some((id.0, location));
+                        Some(n as usize)
+                    }
                     _ => None,
                 }
             };
             let mut parser = Parser::new(bytes, offset);
-            let parsed = parser.indirect_object(&mut length_of)?;
-            if parser.pos > end {
-                return Err(Unsupported("an object runs past its revision"));
-            }
+            let (id, object) = parser.indirect_object(&mut length_of)?;
+            let parsed = Parsed { id, object, end: parser.pos, length_from };
             self.parsed.insert(offset, parsed);
         }
-        Ok(&self.parsed[&offset])
+        let parsed = &self.parsed[&offset];
+        if parsed.end > end {
+            return Err(Unsupported("an object runs past its revision"));
+        }
+        if let Some((number, location)) = parsed.length_from
+            && xref.entries.get(&number) != Some(&location)
+        {
+            return Err(Unsupported("a stream's indirect /Length differs between revisions"));
+        }
+        Ok(parsed)
     }
 }
 
@@ -602,9 +623,9 @@ impl<'a> Parser<'a> {
             self.direct(0)?
         };
         self.skip_space();
-        if self.keyword(b"endobj") {
-            self.skip_space();
-        }
+        // The cursor stops after `endobj`: what follows (even a comment that reads `%%EOF`)
+        // is not part of the object.
+        self.keyword(b"endobj");
         Ok((id, object))
     }
 

@@ -204,3 +204,57 @@ fn content_streams_decode_as_lopdf_decodes_them() {
         }
     }
 }
+
+/// Two revisions that share a stream at one offset but give its indirect `/Length` different
+/// values, both of which end at an `endstream`: lopdf reads the stream differently in each,
+/// and so must the documents built here (or the fast reader must decline one of them).
+#[test]
+fn a_stream_whose_indirect_length_changes_is_read_per_revision() {
+    fn xref(out: &mut Vec<u8>, entries: &[(u32, usize)], size: u32, prev: Option<usize>) {
+        let at = out.len();
+        out.extend_from_slice(b"xref\n");
+        for (number, offset) in entries {
+            out.extend_from_slice(format!("{number} 1\n{offset:010} 00000 n \n").as_bytes());
+        }
+        let prev = prev.map(|p| format!("/Prev {p}")).unwrap_or_default();
+        out.extend_from_slice(
+            format!("trailer\n<</Size {size}/Root 1 0 R{prev}>>\nstartxref\n{at}\n%%EOF\n").as_bytes(),
+        );
+    }
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    let objects: [&[u8]; 5] = [
+        b"1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n",
+        b"2 0 obj\n<</Type/Pages/Kids[3 0 R]/Count 1>>\nendobj\n",
+        b"3 0 obj\n<</Type/Page/Parent 2 0 R/MediaBox[0 0 100 100]/Contents 4 0 R>>\nendobj\n",
+        // 21 bytes of data, the first 5 of which are also followed by an endstream.
+        b"4 0 obj\n<</Length 5 0 R>>stream\n0 0 m\nendstream\n1 1 l\nendstream\nendobj\n",
+        b"5 0 obj\n21\nendobj\n",
+    ];
+    for (k, object) in objects.iter().enumerate() {
+        offsets.push((k as u32 + 1, pdf.len()));
+        pdf.extend_from_slice(object);
+    }
+    let first_xref = pdf.len();
+    xref(&mut pdf, &offsets, 6, None);
+    let length_at = pdf.len();
+    pdf.extend_from_slice(b"5 0 obj\n5\nendobj\n");
+    xref(&mut pdf, &[(5, length_at)], 6, Some(first_xref));
+
+    let ends = revision_ends(&pdf);
+    assert_eq!(ends.len(), 2);
+    let slow: Vec<Document> = ends.iter().map(|e| Document::load_mem(&pdf[..*e]).unwrap()).collect();
+    let content = |d: &Document| d.get_object((4, 0)).unwrap().as_stream().unwrap().content.clone();
+    assert_eq!(content(&slow[0]), b"0 0 m\nendstream\n1 1 l");
+    assert_eq!(content(&slow[1]), b"0 0 m");
+    // Either order of reading, as `verify` reads the latest first.
+    for order in [[0, 1], [1, 0]] {
+        let mut reader = RevisionReader::new(&pdf);
+        for k in order {
+            if let Ok(fast) = reader.document_at(ends[k]) {
+                compare(&fast, &slow[k]).unwrap_or_else(|why| panic!("revision {}: {why}", k + 1));
+            }
+        }
+    }
+    check_file("changing indirect length", &pdf);
+}
