@@ -149,6 +149,8 @@ impl<'a> RevisionReader<'a> {
     }
 
     fn build(&mut self, xref: &XrefMap, end: usize, take: bool) -> Result<Document> {
+        // Sized once: growing the map would move every parsed object each time.
+        self.parsed.reserve(xref.entries.len());
         let mut doc = Document::new();
         doc.version = header_version(self.bytes)?;
         for (&number, location) in &xref.entries {
