@@ -12,26 +12,9 @@ mod common;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::{Dir, repo};
+use common::{Dir, Rng, repo};
 use formtool::checks::verify_bytes;
 use formtool::report::{FormReport, Status};
-
-/// SplitMix64: a tiny seeded generator, so every run makes the same files.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

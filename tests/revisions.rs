@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::repo;
+use common::{Rng, repo};
 use formtool::returned::revision_ends;
 use formtool::revisions::RevisionReader;
 use lopdf::{Document, Object};
@@ -96,23 +96,6 @@ fn signed_forms_take_the_fast_route_for_every_revision() {
         let pdf = std::fs::read(repo(&format!("fixtures/returned/{name}"))).unwrap();
         let revisions = revision_ends(&pdf).len();
         assert_eq!(check_file(name, &pdf), revisions, "{name}");
-    }
-}
-
-/// SplitMix64, so every run mutates the same way.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 }
 
