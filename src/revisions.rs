@@ -802,7 +802,7 @@ impl<'a> Parser<'a> {
             self.pos += run;
             match self.rest() {
                 [b'#', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                    out.push(hex_value(*h) << 4 | hex_value(*l));
+                    out.push(HEX_DIGIT[usize::from(*h)] << 4 | HEX_DIGIT[usize::from(*l)]);
                     self.pos += 3;
                 }
                 _ => return out,
@@ -940,14 +940,6 @@ pub(crate) const HEX_DIGIT: [u8; 256] = {
 };
 pub(crate) const HEX_WHITE: u8 = 0xFE;
 const BAD: u8 = 0xFF;
-
-fn hex_value(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c - b'A' + 10,
-    }
-}
 
 #[cfg(test)]
 mod tests {
