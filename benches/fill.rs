@@ -33,25 +33,25 @@ fn main() {
     if std::env::var_os("FILL_PARTS").is_some() {
         let t = Instant::now();
         for _ in 0..200 {
-            std::hint::black_box(formtool::template::blank_built().clone());
+            std::hint::black_box(formtool::form::template::blank_built().clone());
         }
         println!("clone: {:?}", t.elapsed() / 200);
         let t = Instant::now();
-        let code = formtool::code::PageCode::for_page(&transfer, 1, 1);
-        let area = formtool::layout::first_page().code_box;
+        let code = formtool::form::code::PageCode::for_page(&transfer, 1, 1);
+        let area = formtool::form::layout::first_page().code_box;
         for _ in 0..200 {
             std::hint::black_box(code.image(&area));
         }
         println!("qr draw: {:?}", t.elapsed() / 200);
         let t = Instant::now();
         for _ in 0..200 {
-            std::hint::black_box(formtool::code::qr_modules(code.encode().as_bytes()));
+            std::hint::black_box(formtool::form::code::qr_modules(code.encode().as_bytes()));
         }
         println!("qr modules: {:?} ({} bytes)", t.elapsed() / 200, code.encode().len());
         let t = Instant::now();
         for _ in 0..200 {
-            let mut f = formtool::template::blank_built().clone();
-            std::hint::black_box(formtool::template::save(&mut f, b"x"));
+            let mut f = formtool::form::template::blank_built().clone();
+            std::hint::black_box(formtool::form::template::save(&mut f, b"x"));
         }
         println!("clone+save: {:?}", t.elapsed() / 200);
     }

@@ -6,7 +6,8 @@
 
 use std::time::Instant;
 
-use formtool::checks::{VerifyOptions, verify_bytes};
+use formtool::verify::VerifyOptions;
+use formtool::verify::checks::verify_bytes;
 
 /// The binary's allocator, so the figures are the product's.
 #[global_allocator]
@@ -43,13 +44,13 @@ fn main() {
     let t = Instant::now();
     let mut img = None;
     for _ in 0..n {
-        img = Some(formtool::scan::raster::page_image(&doc, page).expect("decodes"));
+        img = Some(formtool::verify::scan::raster::page_image(&doc, page).expect("decodes"));
     }
     let decode = t.elapsed() / n;
     let img = img.expect("decoded");
     let t = Instant::now();
     for _ in 0..n {
-        std::hint::black_box(formtool::scan::align::locate(&img).expect("aligns"));
+        std::hint::black_box(formtool::verify::scan::align::locate(&img).expect("aligns"));
     }
     let locate = t.elapsed() / n;
     println!("  decode {decode:?} ({} × {}), marks {locate:?}", img.width, img.height);

@@ -10,8 +10,9 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use formtool::checks::{VerifyOptions, verify_bytes};
-use formtool::report::Status;
+use formtool::verify::VerifyOptions;
+use formtool::verify::checks::verify_bytes;
+use formtool::verify::report::Status;
 
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -33,16 +34,16 @@ fn main() {
             println!("  one lopdf load: {:?}", t.elapsed() / n);
             let t = Instant::now();
             for _ in 0..n {
-                std::hint::black_box(formtool::returned::Returned::open(&bytes, None).unwrap());
+                std::hint::black_box(formtool::verify::returned::Returned::open(&bytes, None).unwrap());
             }
             println!("  Returned::open (all revisions + signatures): {:?}", t.elapsed() / n);
             let t = Instant::now();
             for _ in 0..n {
-                let mut reader = formtool::revisions::RevisionReader::new(&bytes);
+                let mut reader = formtool::pdf::revisions::RevisionReader::new(&bytes);
                 std::hint::black_box(reader.document_at(bytes.len()).unwrap());
             }
             println!("  fast reader, latest revision: {:?}", t.elapsed() / n);
-            let doc = formtool::revisions::RevisionReader::new(&bytes).document_at(bytes.len()).unwrap();
+            let doc = formtool::pdf::revisions::RevisionReader::new(&bytes).document_at(bytes.len()).unwrap();
             let t = Instant::now();
             for _ in 0..n {
                 std::hint::black_box(doc.clone());
@@ -55,14 +56,14 @@ fn main() {
             println!("  form_fields: {:?}", t.elapsed() / n);
             let t = Instant::now();
             for _ in 0..n {
-                std::hint::black_box(formtool::returned::revision_ends(&bytes));
+                std::hint::black_box(formtool::verify::returned::revision_ends(&bytes));
             }
             println!("  revision_ends: {:?}", t.elapsed() / n);
-            for field in formtool::signature::signatures_in(&bytes).unwrap() {
+            for field in formtool::verify::signature::signatures_in(&bytes).unwrap() {
                 let t = Instant::now();
                 let mut verdict = None;
                 for _ in 0..n {
-                    verdict = Some(std::hint::black_box(formtool::signature::verify(&field.input, None)));
+                    verdict = Some(std::hint::black_box(formtool::verify::signature::verify(&field.input, None)));
                 }
                 let v = verdict.unwrap();
                 println!(

@@ -13,8 +13,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use formtool::checks::{VerifyOptions, verify_bytes};
-use formtool::report::Status;
+use formtool::verify::VerifyOptions;
+use formtool::verify::checks::verify_bytes;
+use formtool::verify::report::Status;
 use rayon::prelude::*;
 
 struct Case {

@@ -32,7 +32,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::font;
+use crate::form::font;
 
 /// One validated transfer. IDs are lower-case hyphenated GUIDs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,51 +1,32 @@
 //! formtool: prepare and check the paper form that moves an Azure subscription from one
 //! CSP partner to another.
 //!
-//! The pipeline, one module per stage:
+//! The source tree reads as the product does. Two pipelines share one description of the
+//! form and one layer of PDF plumbing:
 //!
-//! - [`input`]: transfers from JSON, TOML or CSV, validated with the place of every problem;
-//! - [`layout`]: the embedded form: every field, its role and its box on the page;
-//! - [`font`]: the embedded Latin/Greek/Cyrillic font and how text is encoded with it;
-//! - [`template`]: the blank form PDF, built from the layout, byte-for-byte reproducible;
-//! - [`code`]: the QR page code that ties a scanned page to its transfer;
-//! - [`fill`]: values into fields, with appearance streams and the page code;
-//! - [`inspect`]: what fields a PDF has and which role each plays;
-//! - [`fetch`]: the official form archive, downloaded and unzipped safely;
-//! - [`profile`]: foreign forms: which field carries each role, proposed and filled;
-//! - [`guide`]: the six steps of the transfer for one transfer;
-//! - [`returned`]: a returned form's revisions and digital signatures;
-//! - [`scan`]: scanned paper forms: alignment, page code, ink in the boxes;
-//! - [`signature`]: cryptographic verification of one PDF signature (CMS);
-//! - [`marks`]: what a page paints and where (drawn signatures, added content);
-//! - [`integrity`]: the named rules for what may change after a signature;
-//! - [`appearance`]: what a field's appearance actually shows;
-//! - [`checks`]: the checks of a returned form; [`report`]: how verdicts are written;
-//! - [`verify`]: the `verify` command over files and folders; [`limits`]: the bounds that keep
-//!   it safe on hostile files;
-//! - [`output`]: atomic writes that never overwrite without `--force`.
+//! - **fill**: [`input`] (transfers from JSON, TOML or CSV) → [`form`] (the form model: the
+//!   embedded layout, template, font and page code, or a foreign form's profile) → [`fill`]
+//!   (values into fields, with appearances and the page code) → [`output`] (atomic writes);
+//! - **verify**: [`verify`] reads a returned form ([`verify::returned`]: revisions and digital
+//!   signatures), looks at what is drawn and shown ([`verify::marks`],
+//!   [`verify::appearance`]), judges changes after signing ([`verify::integrity`]), runs the
+//!   checks of SPEC section 5 on the [`form::FormModel`] ([`verify::checks`]) or reads a scan
+//!   ([`verify::scan`]), and writes verdicts ([`verify::report`]);
+//! - [`pdf`]: object helpers, the fast revision reader and the limits that keep parsing safe;
+//! - [`commands`]: one module per subcommand, each owning its arguments; [`cli`] only
+//!   assembles them for clap.
+//!
+//! Layering, enforced by review and by `shared/tools/modcycles.py` (no import cycles):
+//! `commands` may use everything below it; `fill` and `verify` use `form`, `pdf`, `input`
+//! and `output`; `form` uses `pdf` and `input`; `pdf` uses nothing of formtool's but
+//! [`error`]-free helpers. No lower layer imports a command.
 
-pub mod appearance;
-pub mod checks;
 pub mod cli;
-pub mod code;
+pub mod commands;
 pub mod error;
-pub mod fetch;
 pub mod fill;
-pub mod font;
-pub mod guide;
+pub mod form;
 pub mod input;
-pub mod inspect;
-pub mod integrity;
-pub mod layout;
-pub mod limits;
-pub mod marks;
 pub mod output;
 pub mod pdf;
-pub mod profile;
-pub mod report;
-pub mod returned;
-pub mod revisions;
-pub mod scan;
-pub mod signature;
-pub mod template;
 pub mod verify;

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use formtool::fetch::{self, ArchiveLimits, FetchError, FetchOptions};
+use formtool::commands::fetch::{self, ArchiveLimits, FetchError, FetchOptions};
 use lopdf::{Document, Object, Stream, dictionary};
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;

@@ -52,7 +52,7 @@ fn every_text_value_has_an_appearance_stream_in_the_embedded_font() {
     let t = &parse_str(TRANSFER_TOML, Format::Toml, "t.toml", true).unwrap().transfers[0];
     let pdf = formtool::fill::fill_embedded(t, &Default::default());
     let doc = lopdf::Document::load_mem(&pdf).unwrap();
-    let (hex, _) = formtool::font::embedded().encode("Jürgen Weiß", 9.0);
+    let (hex, _) = formtool::form::font::embedded().encode("Jürgen Weiß", 9.0);
     let field = formtool::pdf::form_fields(&doc).into_iter().find(|f| f.name == "NewPartner_AdminName").unwrap();
     let widget = doc.get_dictionary(field.id.unwrap()).unwrap();
     let ap = widget.get(b"AP").unwrap().as_dict().unwrap().get(b"N").unwrap().as_reference().unwrap();

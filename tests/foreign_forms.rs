@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use formtool::fill::foreign;
 use formtool::fill::{FieldValue, role_values};
+use formtool::form::layout::Role;
+use formtool::form::profile::{self, Profile};
 use formtool::input::{self, Transfer};
-use formtool::layout::Role;
 use formtool::pdf::form_fields;
-use formtool::profile::{self, Profile};
 use lopdf::{Document, Object};
 
 const DISTRIBUTOR: &str = "fixtures/foreign/distributor-acroform";
@@ -138,7 +139,7 @@ fn a_flat_form_has_nothing_to_propose() {
 
 #[test]
 fn formtools_own_form_is_recognised_too() {
-    let doc = Document::load_mem(&formtool::template::blank_form()).unwrap();
+    let doc = Document::load_mem(&formtool::form::template::blank_form()).unwrap();
     let (p, unmapped) = profile::propose(&doc);
     assert!(unmapped.is_empty());
     assert_eq!(p.fields.len(), Role::all_fixed().len() + 10);
@@ -154,7 +155,7 @@ fn check_filled(stem: &str) {
     let t = transfer();
     let profile = committed_profile(stem);
     let blank = std::fs::read(pdf(stem)).unwrap();
-    let out = profile::fill_foreign(&blank, &profile, &t).unwrap();
+    let out = foreign::fill_foreign(&blank, &profile, &t).unwrap();
     let values = field_values(&out);
     let expected = values_by_key(&t);
     let blank_doc = Document::load_mem(&blank).unwrap();
@@ -174,7 +175,7 @@ fn check_filled(stem: &str) {
     }
     // Every filled text field shows its value in the embedded font through its appearance.
     let doc = Document::load_mem(&out).unwrap();
-    let font = formtool::font::embedded();
+    let font = formtool::form::font::embedded();
     for f in form_fields(&doc) {
         let Some(FieldValue::Text(text)) =
             profile.fields.iter().find(|(_, name)| **name == f.name).and_then(|(key, _)| expected.get(key))
@@ -198,7 +199,7 @@ fn fills_the_distributor_form() {
 #[test]
 fn fills_the_libreoffice_form_with_its_own_checkbox_states() {
     check_filled(RESELLER);
-    let out = profile::fill_foreign(&std::fs::read(pdf(RESELLER)).unwrap(), &committed_profile(RESELLER), &transfer())
+    let out = foreign::fill_foreign(&std::fs::read(pdf(RESELLER)).unwrap(), &committed_profile(RESELLER), &transfer())
         .unwrap();
     let values = field_values(&out);
     // LibreOffice names the on-state after the control's value, not `Yes`.
@@ -216,7 +217,7 @@ fn fills_the_libreoffice_form_with_its_own_checkbox_states() {
         Object::Reference(r) => doc.get_dictionary(*r).unwrap(),
         o => o.as_dict().unwrap(),
     };
-    assert!(fonts.has(formtool::font::RESOURCE_NAME.as_bytes()));
+    assert!(fonts.has(formtool::form::font::RESOURCE_NAME.as_bytes()));
 }
 
 #[test]
@@ -224,7 +225,7 @@ fn fill_keeps_the_rest_of_the_document() {
     for stem in [DISTRIBUTOR, RESELLER, FLAT] {
         let blank = std::fs::read(pdf(stem)).unwrap();
         let before = Document::load_mem(&blank).unwrap();
-        let out = profile::fill_foreign(&blank, &committed_profile(stem), &transfer()).unwrap();
+        let out = foreign::fill_foreign(&blank, &committed_profile(stem), &transfer()).unwrap();
         let after = Document::load_mem(&out).unwrap();
         assert_eq!(before.get_pages().len(), after.get_pages().len(), "{stem}");
         let names = |d: &Document| form_fields(d).into_iter().map(|f| f.name).collect::<Vec<_>>();
@@ -243,11 +244,11 @@ fn fill_keeps_the_rest_of_the_document() {
 fn fills_the_flat_form_by_drawing_into_its_boxes() {
     let t = transfer();
     let profile = committed_profile(FLAT);
-    let out = profile::fill_foreign(&std::fs::read(pdf(FLAT)).unwrap(), &profile, &t).unwrap();
+    let out = foreign::fill_foreign(&std::fs::read(pdf(FLAT)).unwrap(), &profile, &t).unwrap();
     let doc = Document::load_mem(&out).unwrap();
     let page = doc.get_pages()[&1];
     let content = String::from_utf8_lossy(&doc.get_page_content(page)).into_owned();
-    let font = formtool::font::embedded();
+    let font = formtool::form::font::embedded();
     let values = values_by_key(&t);
     for key in profile.boxes.keys() {
         match values.get(key) {
@@ -257,7 +258,7 @@ fn fills_the_flat_form_by_drawing_into_its_boxes() {
             }
             Some(FieldValue::Checked(on)) => {
                 let b = profile.boxes[key];
-                let tick = profile::tick_ops(b.rect[0], b.rect[1], b.rect[2] - b.rect[0], b.rect[3] - b.rect[1]);
+                let tick = foreign::tick_ops(b.rect[0], b.rect[1], b.rect[2] - b.rect[0], b.rect[3] - b.rect[1]);
                 assert_eq!(content.contains(tick.trim()), *on, "{key}");
             }
             None => {}
@@ -282,12 +283,12 @@ fn fills_the_flat_form_by_drawing_into_its_boxes() {
 fn more_subscriptions_than_the_form_holds_is_an_error_naming_the_room() {
     let mut t = transfer();
     t.subscriptions = (1..=6).map(|i| format!("00000000-0000-4000-8000-00000000000{i}")).collect();
-    let err = profile::fill_foreign(&std::fs::read(pdf(DISTRIBUTOR)).unwrap(), &committed_profile(DISTRIBUTOR), &t)
+    let err = foreign::fill_foreign(&std::fs::read(pdf(DISTRIBUTOR)).unwrap(), &committed_profile(DISTRIBUTOR), &t)
         .unwrap_err();
     assert!(err.contains("room for 5"), "{err}");
     t.subscriptions.truncate(5);
     assert!(
-        profile::fill_foreign(&std::fs::read(pdf(DISTRIBUTOR)).unwrap(), &committed_profile(DISTRIBUTOR), &t).is_ok()
+        foreign::fill_foreign(&std::fs::read(pdf(DISTRIBUTOR)).unwrap(), &committed_profile(DISTRIBUTOR), &t).is_ok()
     );
 }
 
@@ -297,26 +298,26 @@ fn profile_problems_are_errors_not_panics() {
     let t = transfer();
     let mut p = committed_profile(DISTRIBUTOR);
     p.fields.insert("customer.domain".into(), "No Such Field".into());
-    let err = profile::fill_foreign(&blank, &p, &t).unwrap_err();
+    let err = foreign::fill_foreign(&blank, &p, &t).unwrap_err();
     assert!(err.contains("No Such Field") && err.contains("customer.domain"), "{err}");
 
     let mut p = committed_profile(DISTRIBUTOR);
     p.fields.remove("customer.microsoft_id");
-    let err = profile::fill_foreign(&blank, &p, &t).unwrap_err();
+    let err = foreign::fill_foreign(&blank, &p, &t).unwrap_err();
     assert!(err.contains("customer.microsoft_id"), "{err}");
 
     let mut p = committed_profile(DISTRIBUTOR);
     p.fields.insert("customer.domain".into(), "chkMCA".into());
     p.fields.remove("attestations.customer_agreement");
-    let err = profile::fill_foreign(&blank, &p, &t).unwrap_err();
+    let err = foreign::fill_foreign(&blank, &p, &t).unwrap_err();
     assert!(err.contains("chkMCA"), "{err}");
 
     let mut p = committed_profile(FLAT);
     p.boxes.get_mut("subscriptions.1").unwrap().page = 9;
-    assert!(profile::fill_foreign(&std::fs::read(pdf(FLAT)).unwrap(), &p, &t).unwrap_err().contains("page 9"));
+    assert!(foreign::fill_foreign(&std::fs::read(pdf(FLAT)).unwrap(), &p, &t).unwrap_err().contains("page 9"));
 
     for junk in [&b""[..], b"%PDF-1.7\n garbage", b"not a pdf", &blank[..blank.len() / 2]] {
-        assert!(profile::fill_foreign(junk, &committed_profile(DISTRIBUTOR), &t).is_err());
+        assert!(foreign::fill_foreign(junk, &committed_profile(DISTRIBUTOR), &t).is_err());
     }
 }
 

@@ -13,8 +13,8 @@ use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::{Dir, Rng, repo};
-use formtool::checks::verify_bytes;
-use formtool::report::{FormReport, Status};
+use formtool::verify::checks::verify_bytes;
+use formtool::verify::report::{FormReport, Status};
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

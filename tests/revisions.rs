@@ -1,4 +1,4 @@
-//! The fast revision reader (`formtool::revisions`) against lopdf: whenever the fast reader
+//! The fast revision reader (`formtool::pdf::revisions`) against lopdf: whenever the fast reader
 //! builds a document for a revision, lopdf's own load of that revision's bytes must give the
 //! same objects and the same catalog, for every revision of every committed PDF and for
 //! thousands of mutated ones. The fast reader may decline a file (lopdf then loads it), but
@@ -7,8 +7,8 @@
 mod common;
 
 use common::{Rng, repo};
-use formtool::returned::revision_ends;
-use formtool::revisions::RevisionReader;
+use formtool::pdf::revisions::RevisionReader;
+use formtool::verify::returned::revision_ends;
 use lopdf::{Document, Object};
 
 fn pdfs_under(dir: &str, out: &mut Vec<std::path::PathBuf>) {
@@ -136,7 +136,7 @@ fn mutated_files_read_as_lopdf_reads_them_or_are_declined() {
 /// `content_operations` must give exactly lopdf's `Content::decode` result (or fail where it
 /// fails) for `content`.
 fn check_content(what: &str, content: &[u8]) {
-    let ours = formtool::revisions::content_operations(content);
+    let ours = formtool::pdf::revisions::content_operations(content);
     let lopdf = lopdf::content::Content::decode(content).map(|c| c.operations);
     match (ours, lopdf) {
         (Some(a), Ok(b)) => {

@@ -205,7 +205,7 @@ fn hostile_or_unsupported_scans_fail_with_a_reason() {
         vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
     );
     // The document limits (src/limits.rs) refuse a giant image before the scan reader runs.
-    let report = formtool::checks::verify_bytes("huge.pdf", &huge, &Default::default());
+    let report = formtool::verify::checks::verify_bytes("huge.pdf", &huge, &Default::default());
     assert_eq!(report.status.as_str(), "error");
     let why = report.error.clone().unwrap_or_default();
     assert!(why.contains("200000") && why.contains("pixels"), "{why}");
@@ -215,7 +215,7 @@ fn hostile_or_unsupported_scans_fail_with_a_reason() {
         "BitsPerComponent" => 1, "ColorSpace" => "DeviceGray", "Filter" => "JBIG2Decode" },
         vec![0; 64],
     );
-    let report = formtool::checks::verify_bytes("jbig2.pdf", &jbig2, &Default::default());
+    let report = formtool::verify::checks::verify_bytes("jbig2.pdf", &jbig2, &Default::default());
     assert_eq!(report.status.as_str(), "not_ready");
     let integrity = report.checks.iter().find(|c| c.id == "integrity").unwrap();
     assert!(integrity.detail.contains("JBIG2Decode"), "{}", integrity.detail);
@@ -228,7 +228,7 @@ fn hostile_or_unsupported_scans_fail_with_a_reason() {
         "BitsPerComponent" => 8, "ColorSpace" => "DeviceGray", "Filter" => "FlateDecode" },
         bomb,
     );
-    let report = formtool::checks::verify_bytes("bomb.pdf", &bomb_pdf, &Default::default());
+    let report = formtool::verify::checks::verify_bytes("bomb.pdf", &bomb_pdf, &Default::default());
     assert_eq!(report.status.as_str(), "not_ready");
     let integrity = report.checks.iter().find(|c| c.id == "integrity").unwrap();
     assert!(integrity.detail.contains("inflates"), "{}", integrity.detail);
@@ -243,10 +243,10 @@ fn an_invisible_ocr_layer_does_not_stop_a_scan_being_read() {
     doc.add_page_contents(page, b"BT 3 Tr /F9 12 Tf 72 700 Td (Azure subscription transfer) Tj ET".to_vec()).unwrap();
     let mut with_ocr = Vec::new();
     doc.save_to(&mut with_ocr).unwrap();
-    let options = formtool::checks::VerifyOptions::default();
-    let before = formtool::checks::verify_bytes("scan.pdf", &original, &options);
-    let after = formtool::checks::verify_bytes("scan-ocr.pdf", &with_ocr, &options);
+    let options = formtool::verify::VerifyOptions::default();
+    let before = formtool::verify::checks::verify_bytes("scan.pdf", &original, &options);
+    let after = formtool::verify::checks::verify_bytes("scan-ocr.pdf", &with_ocr, &options);
     assert_eq!(before.status.as_str(), "ready");
     assert_eq!(after.status.as_str(), "ready", "{:?}", after.checks.iter().filter(|c| !c.ok).collect::<Vec<_>>());
-    assert_eq!(after.source, Some(formtool::report::Source::Scanned));
+    assert_eq!(after.source, Some(formtool::verify::report::Source::Scanned));
 }

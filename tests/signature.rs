@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use formtool::signature::{SignatureField, SignatureInput, SignatureVerdict, TrustAnchors, signatures_in, verify};
+use formtool::verify::signature::{
+    SignatureField, SignatureInput, SignatureVerdict, TrustAnchors, signatures_in, verify,
+};
 
 const SIGNING_TIME: &str = "2025-03-14T09:26:53Z";
 

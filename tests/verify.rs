@@ -60,7 +60,7 @@ fn every_returned_fixture_gives_its_expected_status_and_failing_checks() {
 /// was changed after signing, tampered or forged must fail `integrity` or a signature check.
 #[test]
 fn no_fixture_altered_after_signing_is_ever_ready() {
-    let options = formtool::checks::VerifyOptions::default();
+    let options = formtool::verify::VerifyOptions::default();
     let mut altered = 0;
     for row in table() {
         let n = row.note.to_lowercase();
@@ -82,8 +82,14 @@ fn no_fixture_altered_after_signing_is_ever_ready() {
         }
         altered += 1;
         let bytes = std::fs::read(repo(&row.file)).unwrap();
-        let report = formtool::checks::verify_bytes(&row.file, &bytes, &options);
-        assert_ne!(report.status, formtool::report::Status::Ready, "{} ({}) was called ready", row.file, row.note);
+        let report = formtool::verify::checks::verify_bytes(&row.file, &bytes, &options);
+        assert_ne!(
+            report.status,
+            formtool::verify::report::Status::Ready,
+            "{} ({}) was called ready",
+            row.file,
+            row.note
+        );
     }
     assert!(altered >= 8, "only {altered} altered fixtures found");
 }
@@ -130,7 +136,7 @@ fn ready_dir_holds_exactly_the_ready_forms_byte_for_byte() {
     for line in sums.lines() {
         let (hash, name) = line.split_once("  ").unwrap();
         let copied = dir.read(&format!("upload/{name}"));
-        assert_eq!(formtool::checks::sha256_hex(&copied), hash);
+        assert_eq!(formtool::verify::checks::sha256_hex(&copied), hash);
         let original = ["seq-pyhanko.pdf", "ink-all.pdf"].iter().any(|f| dir.read(&format!("in/{f}")) == copied);
         assert!(original, "{name} is not byte-identical to a ready input");
     }
@@ -198,21 +204,21 @@ fn our_own_filled_form_is_not_ready_until_signed() {
 }
 
 /// A filled form changed with lopdf, then verified through the library.
-fn verify_modified(change: impl FnOnce(&mut lopdf::Document)) -> formtool::report::FormReport {
+fn verify_modified(change: impl FnOnce(&mut lopdf::Document)) -> formtool::verify::report::FormReport {
     let t = &formtool::input::load(&repo("fixtures/transfer.toml"), false).unwrap().transfers[0];
     let pdf = formtool::fill::fill_embedded(t, &Default::default());
     let mut doc = lopdf::Document::load_mem(&pdf).unwrap();
     change(&mut doc);
     let mut out = Vec::new();
     doc.save_to(&mut out).unwrap();
-    formtool::checks::verify_bytes("modified.pdf", &out, &Default::default())
+    formtool::verify::checks::verify_bytes("modified.pdf", &out, &Default::default())
 }
 
 fn field_id(doc: &lopdf::Document, name: &str) -> lopdf::ObjectId {
     formtool::pdf::form_fields(doc).into_iter().find(|f| f.name == name).unwrap().id.unwrap()
 }
 
-fn check<'a>(report: &'a formtool::report::FormReport, id: &str) -> &'a formtool::report::Check {
+fn check<'a>(report: &'a formtool::verify::report::FormReport, id: &str) -> &'a formtool::verify::report::Check {
     report.checks.iter().find(|c| c.id == id).unwrap()
 }
 

@@ -9,15 +9,24 @@
 //! let bytes = obj.as_str().unwrap();
 //! assert_eq!(decode_text_string(bytes), "Jürgen Weiß");
 //! ```
+//!
+//! [`revisions`] reads a file's revisions fast; [`limits`] bounds what parsing may cost.
+//! This layer uses nothing of formtool's above it.
+
+pub mod limits;
+pub mod revisions;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
+use std::path::Path;
 
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 
-use crate::layout::{FieldKind, Rect};
+use crate::error::Failure;
+
+use crate::form::layout::{FieldKind, Rect};
 
 /// Flate-compress `bytes` (deterministic: same input, same output).
 pub fn deflate(bytes: &[u8]) -> Vec<u8> {
@@ -304,6 +313,29 @@ fn walk_field(
 /// Whether a checkbox value means ticked: any state other than `Off`.
 pub fn is_ticked(value: Option<&str>) -> bool {
     matches!(value, Some(v) if v != "Off" && !v.is_empty())
+}
+
+/// Largest PDF formtool opens as a form (for `inspect`, `fill --form`, profiles).
+pub const MAX_PDF_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Open a PDF from disk with a clear error naming the file and the reason.
+pub fn open_pdf(path: &Path) -> Result<(Vec<u8>, Document), Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    if meta.len() > MAX_PDF_BYTES {
+        return Err(Failure::usage(format!("{}: larger than {} MB", path.display(), MAX_PDF_BYTES >> 20)));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    let doc = load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
+    Ok((bytes, doc))
+}
+
+/// Parse PDF bytes, with the reason in words when that fails, within the bounds of
+/// [`limits`].
+pub fn load_pdf(bytes: &[u8]) -> Result<Document, String> {
+    if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        return Err("not a PDF file (no %PDF- header)".to_string());
+    }
+    limits::load_pdf_bounded(bytes)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! worker waits at most [`FILE_TIME_LIMIT`]; a file that takes longer gets `status: error`
 //! ("took longer than 60 s") and the batch goes on. Stable Rust cannot stop a thread, so the
 //! late one runs on in the background until it ends by itself (every loop in the checks is
-//! bounded, see [`crate::limits`]) and its result is dropped; at most
+//! bounded, see [`crate::pdf::limits`]) and its result is dropped; at most
 //! [`MAX_LATE_THREADS`] may run on at once, which bounds the memory they hold. Panics inside a
 //! check are caught and reported without the default panic message on stderr.
 //!
@@ -32,12 +32,45 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::checks::{VerifyOptions, sha256_hex, verify_bytes};
-use crate::cli::VerifyArgs;
 use crate::error::{CommandResult, Failure, Outcome};
 use crate::output::{sanitize_file_stem, write_atomic};
-use crate::report::{self, FormReport, Status};
-use crate::signature::TrustAnchors;
+use crate::verify::VerifyOptions;
+use crate::verify::checks::{sha256_hex, verify_bytes};
+use crate::verify::report::{self, FormReport, Status};
+use crate::verify::signature::TrustAnchors;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Returned forms: PDF files, or folders searched recursively for *.pdf.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format (default: text on a terminal, JSON when piped).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::verify::report::Format>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Transfer input the forms must match: IDs, organizations and admin emails.
+    #[arg(long, value_name = "INPUT")]
+    pub expect: Option<PathBuf>,
+    /// Copy each ready form here (never moves originals), with a SHA256SUMS file.
+    #[arg(long, value_name = "DIR")]
+    pub ready_dir: Option<PathBuf>,
+    /// Write a PNG crop of every signature box, admin row and checkbox of scanned forms here,
+    /// named `<form-file-stem>.<check-id>.png`.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// PEM certificates signers must chain to.
+    #[arg(long, value_name = "PEM")]
+    pub trust: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Overwrite an existing --report file, evidence crops, or ready-dir files with other content.
+    #[arg(long)]
+    pub force: bool,
+}
 
 /// Largest file `verify` reads; bigger ones are reported as errors without being read.
 pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
@@ -254,7 +287,7 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Failure::usage(format!("{}: cannot create: {e}", dir.display())))?;
-            Some(crate::scan::Evidence { dir: dir.clone(), force: args.force })
+            Some(crate::verify::scan::Evidence { dir: dir.clone(), force: args.force })
         }
         None => None,
     };

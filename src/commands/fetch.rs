@@ -37,13 +37,13 @@
 //! keeps using the embedded form.
 //!
 //! ```no_run
-//! use formtool::fetch::{fetch, FetchOptions, OFFICIAL_URL};
+//! use formtool::commands::fetch::{fetch, FetchOptions, OFFICIAL_URL};
 //!
 //! let mut options = FetchOptions::new(OFFICIAL_URL, "/tmp/formtool-cache");
-//! options.expected_sha256 = None; // or Some(formtool::fetch::parse_sha256("91ab…")?)
+//! options.expected_sha256 = None; // or Some(formtool::commands::fetch::parse_sha256("91ab…")?)
 //! let fetched = fetch(&options)?;
 //! println!("{} sha256 {}", fetched.path.display(), fetched.pdf_sha256);
-//! # Ok::<(), formtool::fetch::FetchError>(())
+//! # Ok::<(), formtool::commands::fetch::FetchError>(())
 //! ```
 
 use std::fs;
@@ -55,8 +55,24 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 use zip::ZipArchive;
 
-use crate::cli::FetchArgs;
 use crate::error::{CommandResult, Failure, Outcome};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Address of the official form archive (a zip).
+    #[arg(long, default_value = crate::commands::fetch::OFFICIAL_URL)]
+    pub url: String,
+    /// Expected SHA-256 of the archive, in hex; a different digest is an error and nothing is cached.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Cache directory (default: the user's cache directory, under `formtool`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Largest archive to download, in megabytes.
+    #[arg(long, value_name = "MB", default_value_t = 50)]
+    pub max_size_mb: u64,
+}
 
 /// Where Microsoft publishes the official transfer form archive (SPEC section 2).
 pub const OFFICIAL_URL: &str = "https://assets.windowsphone.com/5222c408-e546-4e01-b72a-2ec7d4c43d57/CSP_Subscription_Transfer_Form_Azure_InvariantCulture_Default.zip";

@@ -22,7 +22,7 @@
 //! offset taken from the file is checked before use.
 //!
 //! ```no_run
-//! use formtool::signature::{signatures_in, verify, TrustAnchors};
+//! use formtool::verify::signature::{signatures_in, verify, TrustAnchors};
 //!
 //! let pdf = std::fs::read("returned.pdf")?;
 //! let anchors = TrustAnchors::from_pem(&std::fs::read("partners-ca.pem")?)?;
@@ -519,7 +519,7 @@ fn gap_hex_string(file: &[u8], a: usize, b: usize) -> Result<Vec<u8>, String> {
         return Err(format!("ByteRange gap [{a}, {b}) is not the /Contents hex string (it must run from '<' to '>')"));
     };
     let inner = slice(gap, 1, gap.len().saturating_sub(1));
-    crate::revisions::hex_body(inner).map_err(|i| {
+    crate::pdf::revisions::hex_body(inner).map_err(|i| {
         format!(
             "ByteRange gap [{a}, {b}) is not only the /Contents hex string: byte {:#04x} at offset {}",
             inner[i],

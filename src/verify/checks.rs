@@ -1,16 +1,16 @@
 //! The checks of SPEC section 5 on one returned form, each with its fixed id, the method
 //! that decided it and the reason.
 //!
-//! A form is read once ([`crate::returned`]), then each check looks at what it needs: the field
+//! A form is read once ([`crate::verify::returned`]), then each check looks at what it needs: the field
 //! values, the digital signatures and what is drawn inside each signature box
-//! ([`crate::marks`]), and the revisions ([`crate::integrity`]). The principle throughout: a
+//! ([`crate::verify::marks`]), and the revisions ([`crate::verify::integrity`]). The principle throughout: a
 //! check holds only on positive evidence. Anything formtool cannot read or cannot be sure of
 //! makes the check fail, with a detail that says so, because a form wrongly called ready is
 //! bounced by Microsoft and costs the customer days.
 //!
 //! ```
-//! let pdf = formtool::template::blank_form();
-//! let report = formtool::checks::verify_bytes("blank.pdf", &pdf, &Default::default());
+//! let pdf = formtool::form::template::blank_form();
+//! let report = formtool::verify::checks::verify_bytes("blank.pdf", &pdf, &Default::default());
 //! assert_eq!(report.status.as_str(), "not_ready");
 //! assert!(report.checks.iter().any(|c| c.id == "signature.customer" && !c.ok));
 //! ```
@@ -20,26 +20,15 @@ use std::collections::{BTreeMap, HashSet};
 use lopdf::Document;
 use sha2::{Digest, Sha256};
 
-use crate::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
+use crate::form::layout::{self, FieldKind, Party, Rect, Role};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
-use crate::integrity;
-use crate::layout::{self, FieldKind, Party, Rect, Role};
-use crate::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
 use crate::pdf::{FormField, is_ticked};
-use crate::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
-use crate::returned::{DigitalSignature, Returned};
-use crate::signature::TrustAnchors;
-
-/// What `verify` was asked to compare and trust.
-#[derive(Default)]
-pub struct VerifyOptions {
-    /// `--trust PEM`: signers must chain to these.
-    pub trust: Option<TrustAnchors>,
-    /// `--expect INPUT`: the transfers the forms should carry.
-    pub expect: Option<Vec<Transfer>>,
-    /// `--evidence DIR`: where the box crops of scanned forms are written.
-    pub evidence: Option<crate::scan::Evidence>,
-}
+use crate::verify::VerifyOptions;
+use crate::verify::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
+use crate::verify::integrity;
+use crate::verify::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
+use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
+use crate::verify::returned::{DigitalSignature, Returned};
 
 /// The hex SHA-256 of a file's bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -64,7 +53,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     };
     let values = Values::of(form.fields(), form.latest());
     if values.by_role.is_empty() && form.fields().is_empty() && looks_scanned(form.latest()) {
-        crate::scan::fill_report(&mut report, form.latest(), options);
+        crate::verify::scan::fill_report(&mut report, form.latest(), options);
         report.conclude();
         return report;
     }

@@ -13,7 +13,7 @@
 //! counts as a change to the page.
 //!
 //! ```
-//! use formtool::marks::{painted_in_content, Kind};
+//! use formtool::verify::marks::{painted_in_content, Kind};
 //! let doc = lopdf::Document::with_version("1.7");
 //! let painted = painted_in_content(&doc, b"q 2 0 0 2 10 10 cm 0 0 5 5 re f Q", None);
 //! assert_eq!(painted.len(), 1);
@@ -23,7 +23,7 @@
 
 use lopdf::{Dictionary, Document, Object};
 
-use crate::layout::Rect;
+use crate::form::layout::Rect;
 use crate::pdf::{get, number, rect_from, resolve};
 
 /// What was painted.
@@ -113,7 +113,7 @@ pub fn painted_in_content(doc: &Document, content: &[u8], resources: Option<&Dic
 /// Whether a content stream could be read completely (a stream formtool cannot read is never
 /// assumed harmless).
 pub fn content_is_readable(content: &[u8]) -> bool {
-    crate::revisions::content_operations(content).is_some()
+    crate::pdf::revisions::content_operations(content).is_some()
 }
 
 fn numbers(operands: &[Object]) -> Vec<f32> {
@@ -195,7 +195,7 @@ fn interpret(
     budget: &mut usize,
     out: &mut Vec<Painted>,
 ) {
-    let Some(operations) = crate::revisions::content_operations(content) else { return };
+    let Some(operations) = crate::pdf::revisions::content_operations(content) else { return };
     let mut gs = initial;
     let mut stack: Vec<GraphicsState> = Vec::new();
     let mut path: Vec<(f32, f32)> = Vec::new();
@@ -334,7 +334,7 @@ fn interpret(
                     if *budget == 0 {
                         return;
                     }
-                    let Some(bytes) = crate::limits::content_stream(xobject) else { continue };
+                    let Some(bytes) = crate::pdf::limits::content_stream(xobject) else { continue };
                     *budget = budget.saturating_sub(bytes.len() / 64);
                     interpret(doc, &bytes, inner_resources, inner, depth + 1, budget, out);
                 }
@@ -402,9 +402,9 @@ fn interpret(
 }
 
 /// The content of a page (all its content streams, decoded and joined) and its resources.
-/// Content over [`crate::limits::MAX_CONTENT_BYTES`] reads as empty (nothing counts as drawn).
+/// Content over [`crate::pdf::limits::MAX_CONTENT_BYTES`] reads as empty (nothing counts as drawn).
 pub fn page_content(doc: &Document, page_id: lopdf::ObjectId) -> (Vec<u8>, Option<Dictionary>) {
-    let content = crate::limits::page_content(doc, page_id).unwrap_or_default();
+    let content = crate::pdf::limits::page_content(doc, page_id).unwrap_or_default();
     (content, page_resources(doc, page_id))
 }
 

@@ -4,7 +4,7 @@
 //!
 //! 1. [`sample_grid`]: formtool drew this code itself, so it knows where every module is — the
 //!    code fills the top-left `size × size` square of the code box with a four-module quiet
-//!    zone ([`crate::code::PageCode::image`]). With the page transform from the registration
+//!    zone ([`crate::form::code::PageCode::image`]). With the page transform from the registration
 //!    marks, the three finder patterns are looked for within a module or so of where they must
 //!    be, and every module is sampled at its centre. This works on soft 150 dpi scans where a
 //!    general detector cannot find the finder patterns (about 2.7 pixels per module).
@@ -14,8 +14,8 @@
 //! Either way the code's text must parse as a [`PageCode`]; Reed–Solomon makes a misread
 //! module turn into a failure, never into another valid code.
 
-use crate::code::PageCode;
-use crate::layout::Rect;
+use crate::form::code::PageCode;
+use crate::form::layout::Rect;
 
 use super::align::{self, Affine};
 use super::raster::Gray;

@@ -15,7 +15,7 @@
 //!
 //! ```no_run
 //! let pdf = std::fs::read("returned/fabrikam-scan.pdf").unwrap();
-//! let report = formtool::checks::verify_bytes("fabrikam-scan.pdf", &pdf, &Default::default());
+//! let report = formtool::verify::checks::verify_bytes("fabrikam-scan.pdf", &pdf, &Default::default());
 //! for check in &report.checks {
 //!     println!("{} {} {}", check.id, check.ok, check.detail);
 //! }
@@ -31,14 +31,14 @@ use std::path::{Path, PathBuf};
 
 use lopdf::Document;
 
-use crate::checks::VerifyOptions;
-use crate::code::{
+use crate::form::code::{
     KEY_CURRENT_PARTNER_ADMIN, KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_NEW_PARTNER_ADMIN, KEY_NEW_PARTNER_ID,
     KEY_SUBSCRIPTIONS, PageCode, transfer_digest,
 };
+use crate::form::layout::{self, FieldKind, Party, Rect, Role};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
-use crate::layout::{self, FieldKind, Party, Rect, Role};
-use crate::report::{Check, CustomerSummary, FormReport, Method, Source};
+use crate::verify::VerifyOptions;
+use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source};
 use align::Affine;
 use ink::Verdict;
 use qr::CodeRead;

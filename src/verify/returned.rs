@@ -4,12 +4,12 @@
 //! verdicts.
 //!
 //! A signature covers "the file as it was when signed": the bytes up to the end of one
-//! revision. Keeping every revision lets [`crate::integrity`] compare what each later update
+//! revision. Keeping every revision lets [`crate::verify::integrity`] compare what each later update
 //! changed against what was signed.
 //!
 //! ```
-//! let pdf = formtool::template::blank_form();
-//! let form = formtool::returned::Returned::open(&pdf, None).unwrap();
+//! let pdf = formtool::form::template::blank_form();
+//! let form = formtool::verify::returned::Returned::open(&pdf, None).unwrap();
 //! assert_eq!(form.revisions.len(), 1);
 //! assert!(form.signatures.is_empty());
 //! ```
@@ -18,11 +18,11 @@ use std::collections::BTreeMap;
 
 use lopdf::{Document, Object, ObjectId};
 
-use crate::inspect::load_pdf;
-use crate::layout::{FieldKind, Rect};
+use crate::form::layout::{FieldKind, Rect};
+use crate::pdf::load_pdf;
+use crate::pdf::revisions::{Location, RevisionReader};
 use crate::pdf::{FormField, form_fields, get, resolve};
-use crate::revisions::{Location, RevisionReader};
-use crate::signature::{self, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
+use crate::verify::signature::{self, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
 
 /// One revision: where it ends in the file and the document as of then.
 pub struct Revision {
@@ -34,7 +34,7 @@ pub struct Revision {
     /// Its form fields ([`form_fields`]), read once.
     pub fields: Vec<FormField>,
     /// Where this revision's cross-reference data puts each object, when the fast reader
-    /// ([`crate::revisions`]) loaded it: two revisions that put an object at the same offset
+    /// ([`crate::pdf::revisions`]) loaded it: two revisions that put an object at the same offset
     /// hold the same object.
     pub locations: Option<BTreeMap<u32, Location>>,
 }
@@ -130,17 +130,17 @@ impl<'a> Returned<'a> {
             Some((doc, locations)) => (doc, Some(locations)),
             None => (load_pdf(bytes)?, None),
         };
-        let first_page_content = crate::limits::check_document(&latest)?;
+        let first_page_content = crate::pdf::limits::check_document(&latest)?;
         // Signatures are read from the document as it is now; only the revisions from the
         // first signed one on matter to the integrity rules, so earlier ones are not loaded.
         let fields = form_fields(&latest);
         let signed: Vec<&FormField> =
             fields.iter().filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_some()).collect();
-        if signed.len() > crate::limits::MAX_SIGNATURES {
+        if signed.len() > crate::pdf::limits::MAX_SIGNATURES {
             return Err(format!(
                 "{} signed signature fields (more than {}): refusing to analyse",
                 signed.len(),
-                crate::limits::MAX_SIGNATURES
+                crate::pdf::limits::MAX_SIGNATURES
             ));
         }
         let found: Vec<(&FormField, SignatureInput, Option<String>)> =
@@ -181,7 +181,7 @@ impl<'a> Returned<'a> {
             if let Some((doc, locations)) = load(*end, i + 1 == wanted.len()) {
                 let fields = form_fields(&doc);
                 revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: Some(locations) });
-            } else if let Ok(doc) = crate::limits::load_pdf_bounded(&bytes[..*end]) {
+            } else if let Ok(doc) = crate::pdf::limits::load_pdf_bounded(&bytes[..*end]) {
                 // (A "%%EOF" inside a stream is not a revision end; such a prefix does not load.)
                 let fields = form_fields(&doc);
                 revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: None });

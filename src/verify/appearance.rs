@@ -5,8 +5,8 @@
 //! encoding or `ToUnicode` map, so the checks can compare it with the value.
 //!
 //! ```
-//! use formtool::appearance::{Shown, shown_text};
-//! let pdf = formtool::template::blank_form();
+//! use formtool::verify::appearance::{Shown, shown_text};
+//! let pdf = formtool::form::template::blank_form();
 //! let doc = lopdf::Document::load_mem(&pdf).unwrap();
 //! let field = formtool::pdf::form_fields(&doc).into_iter().find(|f| f.name == "Customer_Domain").unwrap();
 //! assert_eq!(shown_text(&doc, field.id.unwrap()), Shown::Nothing);
@@ -51,7 +51,7 @@ impl<'a> Fonts<'a> {
         s: &[u8],
     ) -> Option<String> {
         let make = || {
-            if crate::font::embedded().is_this_font(doc, font) {
+            if crate::form::font::embedded().is_this_font(doc, font) {
                 Some(Decoder::Embedded)
             } else {
                 font.get_font_encoding(doc).ok().map(Decoder::Other)
@@ -62,13 +62,13 @@ impl<'a> Fonts<'a> {
             None => {
                 // A direct font dictionary: not cached (rare).
                 return match make()? {
-                    Decoder::Embedded => crate::font::embedded().decode_glyphs(s),
+                    Decoder::Embedded => crate::form::font::embedded().decode_glyphs(s),
                     Decoder::Other(e) => Document::decode_text(&e, s).ok(),
                 };
             }
         };
         match decoder {
-            Decoder::Embedded => crate::font::embedded().decode_glyphs(s),
+            Decoder::Embedded => crate::form::font::embedded().decode_glyphs(s),
             Decoder::Other(e) => Document::decode_text(e, s).ok(),
         }
     }
@@ -90,8 +90,8 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
         // A dictionary of states is a checkbox's; a text field has one stream.
         return Shown::Unreadable;
     };
-    let Some(bytes) = crate::limits::content_stream(stream) else { return Shown::Unreadable };
-    let Some(operations) = crate::revisions::content_operations(&bytes) else { return Shown::Unreadable };
+    let Some(bytes) = crate::pdf::limits::content_stream(stream) else { return Shown::Unreadable };
+    let Some(operations) = crate::pdf::revisions::content_operations(&bytes) else { return Shown::Unreadable };
     let resources: Option<&Dictionary> =
         get(doc, &stream.dict, b"Resources").and_then(|r| r.as_dict().ok()).or_else(|| {
             doc.catalog()

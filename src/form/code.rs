@@ -8,7 +8,7 @@
 //! reader can see what it says.
 //!
 //! ```
-//! use formtool::code::PageCode;
+//! use formtool::form::code::PageCode;
 //! let code = PageCode { page: 2, pages: 3, digest: "0123456789abcdef".into(), values: vec![] };
 //! let text = code.encode();
 //! assert_eq!(PageCode::decode(&text).unwrap(), code);
@@ -19,8 +19,8 @@ use qrcode::canvas::{Canvas, MaskPattern};
 use qrcode::{Color, EcLevel, Version};
 use sha2::{Digest, Sha256};
 
+use crate::form::layout::{FORM_VERSION, Rect};
 use crate::input::Transfer;
-use crate::layout::{FORM_VERSION, Rect};
 use crate::pdf::num;
 use lopdf::{Stream, dictionary};
 

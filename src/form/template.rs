@@ -1,4 +1,4 @@
-//! The embedded blank transfer form, built from [`crate::layout`] with lopdf.
+//! The embedded blank transfer form, built from [`crate::form::layout`] with lopdf.
 //!
 //! Each page is one content stream that draws the static form — headings, labels, thin boxes
 //! around text fields, heavy empty boxes for signatures, the four registration marks — and an
@@ -11,23 +11,20 @@
 //! whole object graph.
 //!
 //! ```
-//! let a = formtool::template::blank_form();
-//! let b = formtool::template::blank_form();
+//! let a = formtool::form::template::blank_form();
+//! let b = formtool::form::template::blank_form();
 //! assert_eq!(a, b);
 //! assert!(a.starts_with(b"%PDF-1.7"));
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::OnceLock;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use sha2::{Digest, Sha256};
 
-use crate::cli::TemplateArgs;
-use crate::error::{CommandResult, Failure, Outcome};
-use crate::font;
-use crate::layout::{self, FieldKind, FieldSpec, PageSpec, Rect};
+use crate::form::font;
+use crate::form::layout::{self, FieldKind, FieldSpec, PageSpec, Rect};
 use crate::pdf::{deflate, literal, num, rect_object};
 
 /// The default appearance of text fields: the embedded font, 9 pt, black.
@@ -153,24 +150,6 @@ pub fn blank_built() -> &'static BuiltForm {
 pub fn blank_form() -> Vec<u8> {
     let mut form = blank_built().clone();
     save(&mut form, b"formtool blank transfer form v1")
-}
-
-/// `formtool template`: write the blank form to a file or stdout.
-pub fn run(args: &TemplateArgs) -> CommandResult {
-    let bytes = blank_form();
-    match &args.output {
-        Some(path) => {
-            crate::output::write_atomic(path, &bytes, args.force)?;
-            eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| Failure::no(format!("cannot write to stdout: {e}")))?;
-        }
-    }
-    Ok(Outcome::Yes)
 }
 
 fn standard_font(name: &str) -> Dictionary {

@@ -4,7 +4,7 @@
 //!
 //! | bound | value | what happens over it |
 //! | --- | --- | --- |
-//! | [`crate::verify::MAX_FILE_BYTES`] | 100 MB | "larger than 100 MB", the file is not read |
+//! | [`crate::commands::verify::MAX_FILE_BYTES`] | 100 MB | "larger than 100 MB", the file is not read |
 //! | [`MAX_STRUCTURE_STREAM_BYTES`] | 16 MB | an object or cross-reference stream that inflates further: "… decompresses to more than 16 MB" |
 //! | [`MAX_CONTENT_BYTES`] | 4 MB | a page's content, or one Form XObject, that inflates further: "… decompresses to more than 4 MB" |
 //! | [`MAX_OBJECTS`] | 500,000 | "more than 500000 objects" |
@@ -12,20 +12,20 @@
 //! | [`MAX_SIGNATURES`] | 16 | "more than 16 signed signature fields" |
 //! | [`MAX_NESTING_DEPTH`] | 100 | lopdf's parser stops at this depth of nested arrays and dictionaries, so a deeply nested object is never recursed into: the object does not load and the form is judged without it |
 //! | [`MAX_IMAGE_PIXELS`] | 64 megapixels | an image XObject claiming more: "an image of W × H pixels …" ([`image_pixels_ok`]) |
-//! | [`crate::verify::FILE_TIME_LIMIT`] | 60 s | "took longer than 60 s to check" |
+//! | [`crate::commands::verify::FILE_TIME_LIMIT`] | 60 s | "took longer than 60 s to check" |
 //!
-//! Content streams are interpreted with an operation budget as well ([`crate::marks`]), and at
-//! most [`crate::returned::MAX_REVISIONS`] revisions are examined. A real transfer form is
+//! Content streams are interpreted with an operation budget as well ([`crate::verify::marks`]), and at
+//! most [`crate::verify::returned::MAX_REVISIONS`] revisions are examined. A real transfer form is
 //! about 100 KB with some 200 objects, 1–2 pages, 3 signatures and images of at most
 //! 5,100 × 6,600 pixels (a Letter page scanned at 600 dpi), so every bound is far above what
 //! a genuine form needs.
 //!
 //! ```
-//! use formtool::limits::{image_pixels_ok, load_pdf_bounded};
+//! use formtool::pdf::limits::{image_pixels_ok, load_pdf_bounded};
 //! assert!(image_pixels_ok(5100, 6600));
 //! assert!(!image_pixels_ok(100_000, 100_000));
-//! let doc = load_pdf_bounded(&formtool::template::blank_form()).unwrap();
-//! assert!(formtool::limits::check_document(&doc).is_ok());
+//! let doc = load_pdf_bounded(&formtool::form::template::blank_form()).unwrap();
+//! assert!(formtool::pdf::limits::check_document(&doc).is_ok());
 //! ```
 
 use lopdf::{Document, LoadOptions, Object, ObjectId, Stream};

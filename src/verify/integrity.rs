@@ -20,7 +20,7 @@
 //! explicit rules over the objects each revision touches), with formtool's own rules.
 //!
 //! ```
-//! use formtool::integrity::Rule;
+//! use formtool::verify::integrity::Rule;
 //! assert_eq!(Rule::TickBox.to_string(), "tick an attestation box");
 //! ```
 
@@ -29,10 +29,10 @@ use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use crate::layout::{FieldKind, Rect};
-use crate::marks::{self, fraction_inside};
+use crate::form::layout::{FieldKind, Rect};
 use crate::pdf::{FormField, get, is_ticked, rect_from, resolve};
-use crate::returned::Returned;
+use crate::verify::marks::{self, fraction_inside};
+use crate::verify::returned::Returned;
 
 /// The changes allowed after a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,7 +431,7 @@ impl Diff<'_> {
                 self.problem(format!("page {number}: added content cannot be read"));
                 continue;
             };
-            let Some(bytes) = crate::limits::content_stream(stream) else {
+            let Some(bytes) = crate::pdf::limits::content_stream(stream) else {
                 self.problem(format!("page {number}: added content is too large to read"));
                 continue;
             };

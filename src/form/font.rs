@@ -7,7 +7,7 @@
 //! section 9.7 describes composite fonts, section 9.10.3 the `ToUnicode` map.
 //!
 //! ```
-//! let font = formtool::font::embedded();
+//! let font = formtool::form::font::embedded();
 //! assert!(font.unsupported_chars("Jürgen Weiß, Ελένη, Алексей").is_empty());
 //! assert_eq!(font.unsupported_chars("東京"), vec!['東', '京']);
 //! ```
@@ -20,7 +20,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use crate::pdf::deflate;
 
 /// The font file embedded in every form.
-pub static FONT_FILE: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-LGC.ttf");
+pub static FONT_FILE: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-LGC.ttf");
 /// The resource name of the value font in `/DR` and in every appearance stream.
 pub const RESOURCE_NAME: &str = "FtV";
 /// PostScript name with a subset tag (PDF 32000-1 9.6.4): the font is not the full DejaVu Sans.

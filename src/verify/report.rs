@@ -6,7 +6,7 @@
 //! reason a person can act on.
 //!
 //! ```
-//! use formtool::report::{Check, FormReport, Method};
+//! use formtool::verify::report::{Check, FormReport, Method};
 //! let mut r = FormReport::error("a.pdf", "00", "not a PDF file");
 //! assert_eq!(r.status.as_str(), "error");
 //! r.checks.push(Check::new("integrity", true, Method::Digital, "no signatures"));

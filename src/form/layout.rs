@@ -8,7 +8,7 @@
 //! (595 pt wide) at 100 % without clipping.
 //!
 //! ```
-//! use formtool::layout::{self, Role, Party};
+//! use formtool::form::layout::{self, Role, Party};
 //! let page1 = layout::first_page();
 //! let sig = page1.field("Customer_Signature").unwrap();
 //! assert_eq!(sig.role, Role::Signature(Party::Customer));

@@ -4,7 +4,7 @@
 //! official procedure names.
 //!
 //! ```
-//! use formtool::{guide, input};
+//! use formtool::{commands::guide, input};
 //! let t = &input::load("fixtures/transfer.toml".as_ref(), false).unwrap().transfers[0];
 //! let text = guide::guide(t);
 //! assert!(text.contains("Connect-AzAccount -Tenant fabrikam.onmicrosoft.com"));
@@ -12,9 +12,17 @@
 
 use std::fmt::Write;
 
-use crate::cli::GuideArgs;
 use crate::error::{CommandResult, Failure, Outcome};
 use crate::input::{self, Transfer};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct GuideArgs {
+    /// Transfer input: .json or .toml (one transfer); `-` reads JSON from stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+}
 
 /// The guide text for one transfer.
 pub fn guide(t: &Transfer) -> String {

@@ -21,8 +21,8 @@
 //! thousands of mutated files.
 //!
 //! ```
-//! let pdf = formtool::template::blank_form();
-//! let mut reader = formtool::revisions::RevisionReader::new(&pdf);
+//! let pdf = formtool::form::template::blank_form();
+//! let mut reader = formtool::pdf::revisions::RevisionReader::new(&pdf);
 //! let doc = reader.document_at(pdf.len()).unwrap();
 //! assert_eq!(doc.get_pages().len(), 1);
 //! ```
@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
-use crate::limits::{MAX_OBJECTS, MAX_STRUCTURE_STREAM_BYTES};
+use crate::pdf::limits::{MAX_OBJECTS, MAX_STRUCTURE_STREAM_BYTES};
 
 /// This reader cannot load the revision exactly; load it with lopdf instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,7 +217,7 @@ impl<'a> RevisionReader<'a> {
         if stream.dict.has(b"Encrypt") {
             return Err(Unsupported("encrypted"));
         }
-        let data = crate::limits::decoded(&stream, MAX_STRUCTURE_STREAM_BYTES)
+        let data = crate::pdf::limits::decoded(&stream, MAX_STRUCTURE_STREAM_BYTES)
             .map_err(|_| Unsupported("a cross-reference stream does not decode"))?;
         let entries = xref_stream_entries(&stream.dict, &data)?;
         let prev = prev_offset(&stream.dict)?;

@@ -1,5 +1,5 @@
 //! Where the form lies in a scanned picture: the four solid registration marks of
-//! [`crate::layout::registration_marks`], found on a small copy of the page and refined on the
+//! [`crate::form::layout::registration_marks`], found on a small copy of the page and refined on the
 //! full one, give the transform from form points to pixels.
 //!
 //! The fit is affine (least squares over the four marks) so that a scanner's slightly different
@@ -10,7 +10,7 @@
 //! upside-down twin; the page code (which is off-centre, and which rqrr reads with its own
 //! orientation) decides between them.
 
-use crate::layout::{MARK_SIZE, PAGE_HEIGHT, PAGE_WIDTH, Rect, registration_marks};
+use crate::form::layout::{MARK_SIZE, PAGE_HEIGHT, PAGE_WIDTH, Rect, registration_marks};
 
 use super::raster::Gray;
 

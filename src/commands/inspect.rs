@@ -3,21 +3,36 @@
 //! formtool's own, a foreign one that needs a profile, or not a form at all.
 //!
 //! ```
-//! let pdf = formtool::template::blank_form();
-//! let fields = formtool::inspect::inspect_bytes(&pdf).unwrap();
+//! let pdf = formtool::form::template::blank_form();
+//! let fields = formtool::commands::inspect::inspect_bytes(&pdf).unwrap();
 //! let f = fields.iter().find(|f| f.name == "Customer_MicrosoftId").unwrap();
 //! assert_eq!(f.role.as_deref(), Some("customer.microsoft_id"));
 //! ```
 
-use std::path::Path;
-
 use lopdf::Document;
 use serde::Serialize;
 
-use crate::cli::InspectArgs;
 use crate::error::{CommandResult, Failure, Outcome};
-use crate::layout::Role;
-use crate::pdf::form_fields;
+use crate::form::layout::Role;
+use crate::pdf::{form_fields, load_pdf};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The PDF to inspect.
+    #[arg(value_name = "FORM.pdf")]
+    pub form: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the proposed profile (TOML) for this form, to review and pass to `fill --profile`.
+    #[arg(long, value_name = "FILE")]
+    pub profile_out: Option<PathBuf>,
+    /// Overwrite an existing --profile-out file.
+    #[arg(long, requires = "profile_out")]
+    pub force: bool,
+}
 
 /// One field as `inspect` reports it.
 #[derive(Debug, Clone, Serialize)]
@@ -32,29 +47,6 @@ pub struct FieldReport {
     pub role: Option<String>,
 }
 
-/// Largest PDF formtool opens for inspection.
-pub const MAX_PDF_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Open a PDF from disk with a clear error naming the file and the reason.
-pub fn open_pdf(path: &Path) -> Result<(Vec<u8>, Document), Failure> {
-    let meta = std::fs::metadata(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
-    if meta.len() > MAX_PDF_BYTES {
-        return Err(Failure::usage(format!("{}: larger than {} MB", path.display(), MAX_PDF_BYTES >> 20)));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
-    let doc = load_pdf(&bytes).map_err(|why| Failure::usage(format!("{}: {why}", path.display())))?;
-    Ok((bytes, doc))
-}
-
-/// Parse PDF bytes, with the reason in words when that fails, within the bounds of
-/// [`crate::limits`].
-pub fn load_pdf(bytes: &[u8]) -> Result<Document, String> {
-    if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
-        return Err("not a PDF file (no %PDF- header)".to_string());
-    }
-    crate::limits::load_pdf_bounded(bytes)
-}
-
 /// The fields of a PDF held in memory.
 pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<FieldReport>, String> {
     let doc = load_pdf(bytes)?;
@@ -63,7 +55,7 @@ pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<FieldReport>, String> {
 
 pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
     // A foreign form's fields get the role the profile proposal gives them.
-    let proposed = crate::profile::field_roles(doc);
+    let proposed = crate::form::profile::field_roles(doc);
     form_fields(doc)
         .into_iter()
         .map(|f| {
@@ -82,10 +74,10 @@ pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
 
 /// `formtool inspect`.
 pub fn run(args: &InspectArgs) -> CommandResult {
-    let (_, doc) = open_pdf(&args.form)?;
+    let (_, doc) = crate::pdf::open_pdf(&args.form)?;
     let fields = inspect_document(&doc);
     let complete = match &args.profile_out {
-        Some(out) => crate::profile::write_proposal(&doc, &args.form, out, args.force)?,
+        Some(out) => crate::form::profile::write_proposal(&doc, &args.form, out, args.force)?,
         None => true,
     };
     if args.json {
