@@ -74,10 +74,10 @@ pub fn inspect_document(doc: &Document) -> Vec<FieldReport> {
 
 /// `formtool inspect`.
 pub fn run(args: &InspectArgs) -> CommandResult {
-    let (_, doc) = crate::pdf::open_pdf(&args.form)?;
+    let (bytes, doc) = crate::pdf::open_pdf(&args.form)?;
     let fields = inspect_document(&doc);
     let complete = match &args.profile_out {
-        Some(out) => crate::form::profile::write_proposal(&doc, &args.form, out, args.force)?,
+        Some(out) => crate::form::profile::write_proposal(&doc, &bytes, &args.form, out, args.force)?,
         None => true,
     };
     if args.json {

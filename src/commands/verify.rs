@@ -33,6 +33,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::error::{CommandResult, Failure, Outcome};
+use crate::form::FormModel;
+use crate::form::profile::Profile;
 use crate::output::{sanitize_file_stem, write_atomic};
 use crate::verify::VerifyOptions;
 use crate::verify::checks::{sha256_hex, verify_bytes};
@@ -64,6 +66,10 @@ pub struct VerifyArgs {
     /// PEM certificates signers must chain to.
     #[arg(long, value_name = "PEM")]
     pub trust: Option<PathBuf>,
+    /// Profile (TOML) of a foreign form returned files may be fills of; may be given several
+    /// times, each file is matched to the profile of its form.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -291,7 +297,11 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
         }
         None => None,
     };
-    let options = Arc::new(VerifyOptions { trust, expect, evidence });
+    let mut forms = Vec::new();
+    for path in &args.profile {
+        forms.push(FormModel::from_profile(&Profile::load(path)?));
+    }
+    let options = Arc::new(VerifyOptions { trust, expect, evidence, forms });
     let limit = file_time_limit();
     let files = expand_paths(&args.paths)?;
     if files.is_empty() {

@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
 use sha2::Digest;
 
+use crate::form::FormModel;
 use crate::form::code::PageCode;
 use crate::form::font;
 use crate::form::layout::{self, FieldKind, Party, Role};
@@ -128,7 +129,10 @@ fn fill_as_update(transfer: &Transfer) -> Vec<u8> {
     // Copy-on-write: the objects this fill changes start as copies of the blank form's.
     let values = role_values(transfer);
     let mut changed: Vec<ObjectId> = built.pages.clone();
-    changed.extend(values.iter().filter_map(|(role, _)| built.fields.get(&role.field_name()).copied()));
+    let model = FormModel::embedded();
+    changed.extend(
+        values.iter().filter_map(|(role, _)| model.field_of(*role).and_then(|name| built.fields.get(&name).copied())),
+    );
     for id in changed {
         if let Ok(obj) = blank_doc.get_object(id) {
             doc.objects.insert(id, obj.clone());
@@ -166,7 +170,8 @@ fn fill_as_update(transfer: &Transfer) -> Vec<u8> {
 /// Put the transfer's values and the page codes into a form.
 fn fill_form(form: &mut BuiltForm, transfer: &Transfer) {
     for (role, value) in role_values(transfer) {
-        if let Some(id) = form.fields.get(&role.field_name()).copied() {
+        let field = FormModel::embedded().field_of(role);
+        if let Some(id) = field.and_then(|name| form.fields.get(&name).copied()) {
             set_field(form, id, &value);
         }
     }

@@ -17,6 +17,8 @@
 
 use std::fmt;
 
+pub use crate::pdf::{FieldKind, Rect};
+
 /// US Letter, in points.
 pub const PAGE_WIDTH: f32 = 612.0;
 pub const PAGE_HEIGHT: f32 = 792.0;
@@ -28,37 +30,6 @@ pub const SUBSCRIPTIONS_PER_CONTINUATION_PAGE: usize = 60;
 pub const FORM_VERSION: u32 = 1;
 /// Side of the solid square registration marks.
 pub const MARK_SIZE: f32 = 14.0;
-
-/// An axis-aligned rectangle `[x1 y1 x2 y2]`, as PDF writes `/Rect`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rect {
-    pub x1: f32,
-    pub y1: f32,
-    pub x2: f32,
-    pub y2: f32,
-}
-
-impl Rect {
-    pub const fn new(x1: f32, y1: f32, x2: f32, y2: f32) -> Rect {
-        Rect { x1, y1, x2, y2 }
-    }
-    pub fn width(&self) -> f32 {
-        self.x2 - self.x1
-    }
-    pub fn height(&self) -> f32 {
-        self.y2 - self.y1
-    }
-    pub fn contains(&self, x: f32, y: f32) -> bool {
-        x >= self.x1 && x <= self.x2 && y >= self.y1 && y <= self.y2
-    }
-    /// The rectangle with its corners in order, whatever order they were given in.
-    pub fn normalized(&self) -> Rect {
-        Rect::new(self.x1.min(self.x2), self.y1.min(self.y2), self.x1.max(self.x2), self.y1.max(self.y2))
-    }
-    pub fn intersects(&self, other: &Rect) -> bool {
-        self.x1 < other.x2 && other.x1 < self.x2 && self.y1 < other.y2 && other.y1 < self.y2
-    }
-}
 
 /// The three parties that sign the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -220,24 +191,6 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key())
-    }
-}
-
-/// The PDF field type (`/FT`): `Tx`, `Btn` or `Sig`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    Checkbox,
-    Signature,
-}
-
-impl FieldKind {
-    pub fn pdf_name(self) -> &'static str {
-        match self {
-            FieldKind::Text => "Tx",
-            FieldKind::Checkbox => "Btn",
-            FieldKind::Signature => "Sig",
-        }
     }
 }
 

@@ -42,12 +42,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use lopdf::Document;
+use lopdf::{Document, ObjectId};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Failure;
 use crate::form::layout::{FieldKind, Party, Rect, Role};
-use crate::pdf::{decode_text_string, form_fields, get, num};
+use crate::pdf::{FormField, decode_text_string, form_fields, get, num};
 
 /// Largest profile file formtool reads.
 const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
@@ -65,6 +65,19 @@ pub struct Profile {
     /// Role key → where to draw the value on a form without fields.
     #[serde(default)]
     pub boxes: BTreeMap<String, BoxSpec>,
+    /// Hex SHA-256 of the blank form the profile was written for (`inspect --profile-out`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank_sha256: Option<String>,
+    /// `[width, height]` in points of each page of the blank form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_sizes: Vec<[f32; 2]>,
+    /// Role key → where the widget of its field sits on the blank form (page and rectangle):
+    /// the signature boxes and the places a scan is read at.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub widgets: BTreeMap<String, BoxSpec>,
+    /// Checkbox role key → the name of its "on" appearance state (default `Yes`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checkbox_on: BTreeMap<String, String>,
 }
 
 /// A place on a page: 1-based page number and `[x1, y1, x2, y2]` in PDF points.
@@ -129,6 +142,12 @@ impl Profile {
                 return Err(format!("{key} is both in [fields] and in [boxes]; keep one"));
             }
         }
+        for key in self.widgets.keys().chain(self.checkbox_on.keys()) {
+            role_of(key)?;
+        }
+        if self.page_sizes.iter().flatten().any(|v| !v.is_finite() || *v <= 0.0) {
+            return Err("page_sizes must be [width, height] pairs of positive numbers".to_string());
+        }
         for (key, b) in &self.boxes {
             role_of(key)?;
             let r = b.rect();
@@ -177,6 +196,17 @@ impl Profile {
         if let Some(d) = &self.description {
             out.push_str(&format!("description = {}\n", q(d)));
         }
+        if let Some(digest) = &self.blank_sha256 {
+            out.push_str(&format!(
+                "# The blank form this profile describes, and its pages (points).\nblank_sha256 = {}\n",
+                q(digest)
+            ));
+        }
+        if !self.page_sizes.is_empty() {
+            let sizes: Vec<String> =
+                self.page_sizes.iter().map(|s| format!("[{}, {}]", num(s[0]), num(s[1]))).collect();
+            out.push_str(&format!("page_sizes = [{}]\n", sizes.join(", ")));
+        }
         let mut roles = Role::all_fixed();
         let subs: BTreeSet<usize> = self
             .fields
@@ -209,17 +239,25 @@ impl Profile {
             for role in &roles {
                 let key = role.key();
                 if let Some(b) = self.boxes.get(&key) {
-                    let r = b.rect;
-                    out.push_str(&format!(
-                        "{} = {{ page = {}, rect = [{}, {}, {}, {}] }}\n",
-                        q(&key),
-                        b.page,
-                        num(r[0]),
-                        num(r[1]),
-                        num(r[2]),
-                        num(r[3])
-                    ));
+                    out.push_str(&format!("{} = {}\n", q(&key), box_toml(b)));
                 }
+            }
+        }
+        if !self.widgets.is_empty() {
+            out.push_str(
+                "\n# Where each field's widget sits on the blank form (signature boxes, scan reading).\n[widgets]\n",
+            );
+            for role in &roles {
+                let key = role.key();
+                if let Some(b) = self.widgets.get(&key) {
+                    out.push_str(&format!("{} = {}\n", q(&key), box_toml(b)));
+                }
+            }
+        }
+        if !self.checkbox_on.is_empty() {
+            out.push_str("\n[checkbox_on]\n");
+            for (key, state) in &self.checkbox_on {
+                out.push_str(&format!("{} = {}\n", q(key), q(state)));
             }
         }
         if !missing.is_empty() {
@@ -241,6 +279,12 @@ impl Profile {
         }
         out
     }
+}
+
+/// A box as an inline TOML table.
+fn box_toml(b: &BoxSpec) -> String {
+    let r = b.rect;
+    format!("{{ page = {}, rect = [{}, {}, {}, {}] }}", b.page, num(r[0]), num(r[1]), num(r[2]), num(r[3]))
 }
 
 pub fn role_of(key: &str) -> Result<Role, String> {
@@ -362,7 +406,59 @@ pub fn propose_detailed(doc: &Document) -> Proposal {
         }
     }
     proposal.unmapped = proposal.profile.missing_required();
+    record_geometry(doc, &mut proposal.profile);
     proposal
+}
+
+/// Record what verifying needs besides field names: each page's size, where each mapped
+/// field's widget sits, and each checkbox's "on" state.
+pub fn record_geometry(doc: &Document, profile: &mut Profile) {
+    profile.page_sizes = doc
+        .get_pages()
+        .values()
+        .map(|id| {
+            let media = page_media_box(doc, *id).unwrap_or(Rect::new(0.0, 0.0, 612.0, 792.0));
+            [media.width(), media.height()]
+        })
+        .collect();
+    let fields = form_fields(doc);
+    let by_name: HashMap<&str, &FormField> = fields.iter().map(|f| (f.name.as_str(), f)).collect();
+    profile.widgets.clear();
+    profile.checkbox_on.clear();
+    for (key, name) in &profile.fields {
+        let Some(field) = by_name.get(name.as_str()) else { continue };
+        let Some(widget) = field.first_widget() else { continue };
+        if let (Some(page), Some(r)) = (widget.page, widget.rect) {
+            profile.widgets.insert(key.clone(), BoxSpec { page, rect: [r.x1, r.y1, r.x2, r.y2] });
+        }
+        if field.kind == Some(FieldKind::Checkbox)
+            && let Some(on) = widget.id.and_then(|id| checkbox_on_state(doc, id))
+        {
+            profile.checkbox_on.insert(key.clone(), on);
+        }
+    }
+}
+
+/// A page's `/MediaBox`, inherited through `/Parent` as viewers do.
+fn page_media_box(doc: &Document, page: ObjectId) -> Option<Rect> {
+    let mut id = page;
+    for _ in 0..32 {
+        let dict = doc.get_dictionary(id).ok()?;
+        if let Some(r) = get(doc, dict, b"MediaBox").and_then(|m| crate::pdf::rect_from(doc, m)) {
+            return Some(r.normalized());
+        }
+        id = dict.get(b"Parent").ok()?.as_reference().ok()?;
+    }
+    None
+}
+
+/// The name of a checkbox widget's "on" appearance state: the one of `/AP /N` that is not
+/// `Off`.
+fn checkbox_on_state(doc: &Document, widget: ObjectId) -> Option<String> {
+    let dict = doc.get_dictionary(widget).ok()?;
+    let ap = get(doc, dict, b"AP")?.as_dict().ok()?;
+    let normal = get(doc, ap, b"N")?.as_dict().ok()?;
+    normal.iter().map(|(k, _)| k).find(|k| k.as_slice() != b"Off").map(|k| String::from_utf8_lossy(k).into_owned())
 }
 
 fn slot_order(slot: &Slot) -> (usize, Option<Role>) {
@@ -612,8 +708,9 @@ pub fn field_roles(doc: &Document) -> HashMap<String, String> {
 
 /// `inspect --profile-out FILE`: write the proposed profile and report unmapped required roles
 /// on stderr. Returns whether every required role was mapped.
-pub fn write_proposal(doc: &Document, form: &Path, out: &Path, force: bool) -> Result<bool, Failure> {
+pub fn write_proposal(doc: &Document, blank: &[u8], form: &Path, out: &Path, force: bool) -> Result<bool, Failure> {
     let mut proposal = propose_detailed(doc);
+    proposal.profile.blank_sha256 = Some(crate::pdf::sha256_hex(blank));
     proposal.profile.description = form.file_name().map(|n| format!("proposed for {}", n.to_string_lossy()));
     let flat = form_fields(doc).is_empty();
     let text = proposal.profile.to_toml_for(&proposal.notes, flat);

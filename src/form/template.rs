@@ -146,6 +146,15 @@ pub fn blank_built() -> &'static BuiltForm {
     FORM.get_or_init(|| build(&[layout::first_page()]))
 }
 
+/// The name of a ticked checkbox's appearance state on the embedded form.
+pub const CHECKBOX_ON: &str = "Yes";
+
+/// The hex SHA-256 of the blank embedded form's bytes, computed once per process.
+pub fn blank_sha256() -> &'static str {
+    static DIGEST: OnceLock<String> = OnceLock::new();
+    DIGEST.get_or_init(|| crate::pdf::sha256_hex(&blank_form()))
+}
+
 /// The bytes of the blank embedded form.
 pub fn blank_form() -> Vec<u8> {
     let mut form = blank_built().clone();
@@ -227,7 +236,7 @@ fn field_dictionary(field: &FieldSpec, page: ObjectId, check_on: ObjectId, check
             d.set("V", "Off");
             d.set("AS", "Off");
             d.set("MK", dictionary! { "CA" => Object::string_literal("4") });
-            d.set("AP", dictionary! { "N" => dictionary! { "Yes" => check_on, "Off" => check_off } });
+            d.set("AP", dictionary! { "N" => dictionary! { CHECKBOX_ON => check_on, "Off" => check_off } });
         }
         FieldKind::Signature => {}
     }

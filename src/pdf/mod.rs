@@ -23,10 +23,63 @@ use std::path::Path;
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
+use sha2::{Digest, Sha256};
 
 use crate::error::Failure;
 
-use crate::form::layout::{FieldKind, Rect};
+/// An axis-aligned rectangle `[x1 y1 x2 y2]`, as PDF writes `/Rect`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x1: f32,
+    pub y1: f32,
+    pub x2: f32,
+    pub y2: f32,
+}
+
+impl Rect {
+    pub const fn new(x1: f32, y1: f32, x2: f32, y2: f32) -> Rect {
+        Rect { x1, y1, x2, y2 }
+    }
+    pub fn width(&self) -> f32 {
+        self.x2 - self.x1
+    }
+    pub fn height(&self) -> f32 {
+        self.y2 - self.y1
+    }
+    pub fn contains(&self, x: f32, y: f32) -> bool {
+        x >= self.x1 && x <= self.x2 && y >= self.y1 && y <= self.y2
+    }
+    /// The rectangle with its corners in order, whatever order they were given in.
+    pub fn normalized(&self) -> Rect {
+        Rect::new(self.x1.min(self.x2), self.y1.min(self.y2), self.x1.max(self.x2), self.y1.max(self.y2))
+    }
+    pub fn intersects(&self, other: &Rect) -> bool {
+        self.x1 < other.x2 && other.x1 < self.x2 && self.y1 < other.y2 && other.y1 < self.y2
+    }
+}
+
+/// The PDF field type (`/FT`): `Tx`, `Btn` or `Sig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Checkbox,
+    Signature,
+}
+
+impl FieldKind {
+    pub fn pdf_name(self) -> &'static str {
+        match self {
+            FieldKind::Text => "Tx",
+            FieldKind::Checkbox => "Btn",
+            FieldKind::Signature => "Sig",
+        }
+    }
+}
+
+/// The hex SHA-256 of a file's bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Flate-compress `bytes` (deterministic: same input, same output).
 pub fn deflate(bytes: &[u8]) -> Vec<u8> {

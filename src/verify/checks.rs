@@ -18,10 +18,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use lopdf::Document;
-use sha2::{Digest, Sha256};
 
-use crate::form::layout::{self, FieldKind, Party, Rect, Role};
+use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
+pub use crate::pdf::sha256_hex;
 use crate::pdf::{FormField, is_ticked};
 use crate::verify::VerifyOptions;
 use crate::verify::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
@@ -29,11 +29,6 @@ use crate::verify::integrity;
 use crate::verify::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
 use crate::verify::returned::{DigitalSignature, Returned};
-
-/// The hex SHA-256 of a file's bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Verify one returned form held in memory. `file` is how the report names it.
 pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormReport {
@@ -51,7 +46,11 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         checks: Vec::new(),
         error: None,
     };
-    let values = Values::of(form.fields(), form.latest());
+    let model = match form_model(form.fields(), options) {
+        Ok(model) => model,
+        Err(why) => return FormReport::error(file, &form.sha256, &why),
+    };
+    let values = Values::of(model, form.fields(), form.latest());
     if values.by_role.is_empty() && form.fields().is_empty() && looks_scanned(form.latest()) {
         crate::verify::scan::fill_report(&mut report, form.latest(), options);
         report.conclude();
@@ -62,12 +61,12 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         organization: values.text(Role::Organization(Party::Customer)),
         microsoft_id: values.text(Role::MicrosoftId(Party::Customer)).map(|v| normalize_guid(&v).unwrap_or(v)),
     });
-    let boxes = signature_boxes();
-    let page1 = PageMarks::first_page(form.latest(), &form.first_page_content);
+    let boxes = &model.signature_boxes;
+    let pages = PageMarks::of_boxes(form.latest(), &form.first_page_content, boxes);
     for party in Party::ALL {
-        report.checks.push(signature_check(party, &boxes, &form.signatures, &page1, form.signatures.len()));
+        report.checks.push(signature_check(party, boxes, &form.signatures, &pages, form.signatures.len()));
     }
-    one_signer_per_party(&mut report.checks, &boxes, &form.signatures);
+    one_signer_per_party(&mut report.checks, boxes, &form.signatures);
     report.checks.extend(admin_checks(&values));
     for party in Party::ALL {
         report.checks.push(id_check(party, &values));
@@ -75,7 +74,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     report.checks.push(subscriptions_check(&values));
     report.checks.push(attest_check(Role::ResellerRelationship, "attest.reseller_relationship", &values));
     report.checks.push(attest_check(Role::CustomerAgreement, "attest.customer_agreement", &values));
-    let box_list: Vec<(usize, Rect)> = boxes.iter().map(|(_, r)| (1, *r)).collect();
+    let box_list: Vec<(usize, Rect)> = boxes.iter().map(|b| (b.page, b.rect)).collect();
     let mut integrity = integrity_check(&integrity::check(&form, &box_list));
     if form.latest().was_encrypted() {
         // Opened with the empty user password, as any viewer does; signatures cover the
@@ -90,22 +89,45 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     report
 }
 
-/// The signature boxes of the embedded form, on page 1.
-pub fn signature_boxes() -> Vec<(Party, Rect)> {
-    // Laying out the page costs more than the rest of a check; it never changes.
-    static BOXES: std::sync::OnceLock<Vec<(Party, Rect)>> = std::sync::OnceLock::new();
-    BOXES
-        .get_or_init(|| {
-            let page = layout::first_page();
-            Party::ALL
-                .iter()
-                .filter_map(|p| page.field(&Role::Signature(*p).field_name()).map(|f| (*p, f.rect)))
-                .collect()
+/// The model of the form `fields` belong to: the embedded form when its fields are formtool's,
+/// else the `--profile` whose fields the form has. A fillable form that is neither is an error
+/// that says what the form is and how to proceed, never a list of failed checks. A PDF without
+/// fields (a scan, a flattened copy) is read as the embedded form.
+pub fn form_model<'a>(fields: &[FormField], options: &'a VerifyOptions) -> Result<&'a FormModel, String> {
+    let embedded = FormModel::embedded();
+    if fields.is_empty() {
+        return Ok(embedded);
+    }
+    let names = || fields.iter().map(|f| f.name.as_str());
+    let ours = embedded.recognised(names());
+    if ours > 0 && ours * 2 >= fields.len() {
+        return Ok(embedded);
+    }
+    // The profile that explains the most fields, as long as it finds every field it maps.
+    let best = options
+        .forms
+        .iter()
+        .filter(|m| {
+            let present: std::collections::HashSet<&str> = names().collect();
+            m.places.values().filter_map(|p| p.field.as_deref()).all(|f| present.contains(f))
         })
-        .clone()
+        .max_by_key(|m| m.recognised(names()));
+    if let Some(model) = best.filter(|m| m.recognised(names()) > 0) {
+        return Ok(model);
+    }
+    let profiles = if options.forms.is_empty() {
+        "pass the profile of its form with --profile FILE".to_string()
+    } else {
+        format!("none of the {} profile(s) given with --profile describes it; pass the right one", options.forms.len())
+    };
+    Err(format!(
+        "a PDF form that is not formtool's transfer form ({} field(s), {ours} of them formtool's); {profiles} \
+         (write one with `formtool inspect FORM.pdf --profile-out FORM.profile.toml`)",
+        fields.len()
+    ))
 }
 
-/// Field values by role (embedded form names), and whether each is shown as it is stored.
+/// Field values by role (through the form's model), and whether each is shown as it is stored.
 struct Values {
     by_role: BTreeMap<Role, Option<String>>,
     kinds: BTreeMap<Role, Option<FieldKind>>,
@@ -114,14 +136,14 @@ struct Values {
 }
 
 impl Values {
-    fn of(fields: &[FormField], doc: &Document) -> Values {
+    fn of(model: &FormModel, fields: &[FormField], doc: &Document) -> Values {
         let mut by_role = BTreeMap::new();
         let mut kinds = BTreeMap::new();
         let mut not_shown = BTreeMap::new();
         let regenerate = need_appearances(doc);
         let mut fonts = Fonts::default();
         for f in fields {
-            let Some(role) = Role::from_field_name(&f.name) else { continue };
+            let Some(role) = model.role_of_field(&f.name) else { continue };
             let mut value = f.value.clone().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
             let widget = f.first_widget().and_then(|w| w.id).or(f.id);
             if f.kind == Some(FieldKind::Checkbox) {
@@ -182,23 +204,37 @@ impl Values {
     }
 }
 
-/// What is painted and annotated on one page, read once for all three boxes.
+/// What is painted and annotated on one page, read once for all the boxes on it.
+#[derive(Default)]
 struct PageMarks {
     painted: Vec<marks::Painted>,
     annotations: Vec<marks::Annotation>,
 }
 
 impl PageMarks {
-    /// Page 1 of `doc`, whose decoded content is `content`.
-    fn first_page(doc: &Document, content: &[u8]) -> PageMarks {
-        let Some(page_id) = doc.get_pages().get(&1).copied() else {
-            return PageMarks { painted: Vec::new(), annotations: Vec::new() };
-        };
-        let resources = marks::page_resources(doc, page_id);
-        PageMarks {
-            painted: marks::painted_in_content(doc, content, resources.as_ref()),
-            annotations: marks::annotations(doc, page_id),
+    /// The pages of `doc` that hold a signature box, by 1-based number; page 1's decoded
+    /// content is `first_content`.
+    fn of_boxes(doc: &Document, first_content: &[u8], boxes: &[SignatureBox]) -> BTreeMap<usize, PageMarks> {
+        let pages = doc.get_pages();
+        let mut out = BTreeMap::new();
+        for b in boxes {
+            if out.contains_key(&b.page) {
+                continue;
+            }
+            let Some(page_id) = pages.get(&(b.page as u32)).copied() else {
+                out.insert(b.page, PageMarks::default());
+                continue;
+            };
+            let resources = marks::page_resources(doc, page_id);
+            let painted = if b.page == 1 {
+                marks::painted_in_content(doc, first_content, resources.as_ref())
+            } else {
+                let (content, resources) = marks::page_content(doc, page_id);
+                marks::painted_in_content(doc, &content, resources.as_ref())
+            };
+            out.insert(b.page, PageMarks { painted, annotations: marks::annotations(doc, page_id) });
         }
+        out
     }
 }
 
@@ -211,18 +247,21 @@ fn in_box(rect: &Rect, bx: &Rect) -> bool {
 
 fn signature_check(
     party: Party,
-    boxes: &[(Party, Rect)],
+    boxes: &[SignatureBox],
     signatures: &[DigitalSignature],
-    page1: &PageMarks,
+    pages: &BTreeMap<usize, PageMarks>,
     digital_count: usize,
 ) -> Check {
     let id = format!("signature.{}", party.key());
     let title = party.title();
-    let Some((_, bx)) = boxes.iter().find(|(p, _)| *p == party) else {
+    let Some(sig_box) = boxes.iter().find(|b| b.party == party) else {
         return Check::new(id, false, Method::Drawn, format!("the form has no {title} signature box"));
     };
+    let bx = &sig_box.rect;
+    let empty = PageMarks::default();
+    let page1 = pages.get(&sig_box.page).unwrap_or(&empty);
     let here: Vec<&DigitalSignature> =
-        signatures.iter().filter(|s| s.page == Some(1) && s.rect.is_some_and(|r| in_box(&r, bx))).collect();
+        signatures.iter().filter(|s| s.page == Some(sig_box.page) && s.rect.is_some_and(|r| in_box(&r, bx))).collect();
     if let Some(bad) = here.iter().find(|s| !s.verdict.ok()) {
         let v = &bad.verdict;
         let why = if v.trusted == Some(false) && v.byte_range_ok && v.intact && v.valid {
@@ -275,10 +314,11 @@ fn signature_check(
 
 /// Three signatures by one certificate are one party's, not three: the second box signed by
 /// the same signer as an earlier box fails.
-fn one_signer_per_party(checks: &mut [Check], boxes: &[(Party, Rect)], signatures: &[DigitalSignature]) {
+fn one_signer_per_party(checks: &mut [Check], boxes: &[SignatureBox], signatures: &[DigitalSignature]) {
     let mut seen: Vec<(String, Party)> = Vec::new();
-    for (party, bx) in boxes {
-        let Some(sig) = signatures.iter().find(|s| s.page == Some(1) && s.rect.is_some_and(|r| in_box(&r, bx))) else {
+    for SignatureBox { party, page, rect } in boxes {
+        let Some(sig) = signatures.iter().find(|s| s.page == Some(*page) && s.rect.is_some_and(|r| in_box(&r, rect)))
+        else {
             continue;
         };
         let signer = sig.verdict.signer.clone();

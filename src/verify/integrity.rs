@@ -29,7 +29,7 @@ use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use crate::form::layout::{FieldKind, Rect};
+use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, get, is_ticked, rect_from, resolve};
 use crate::verify::marks::{self, fraction_inside};
 use crate::verify::returned::Returned;

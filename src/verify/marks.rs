@@ -23,7 +23,7 @@
 
 use lopdf::{Dictionary, Document, Object};
 
-use crate::form::layout::Rect;
+use crate::pdf::Rect;
 use crate::pdf::{get, number, rect_from, resolve};
 
 /// What was painted.

@@ -21,6 +21,7 @@ pub mod signature;
 
 pub use checks::verify_bytes;
 
+use crate::form::FormModel;
 use crate::input::Transfer;
 use crate::verify::signature::TrustAnchors;
 
@@ -33,4 +34,6 @@ pub struct VerifyOptions {
     pub expect: Option<Vec<Transfer>>,
     /// `--evidence DIR`: where the box crops of scanned forms are written.
     pub evidence: Option<scan::Evidence>,
+    /// `--profile FILE`: the foreign forms returned files may be fills of.
+    pub forms: Vec<FormModel>,
 }

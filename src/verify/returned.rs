@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 
 use lopdf::{Document, Object, ObjectId};
 
-use crate::form::layout::{FieldKind, Rect};
 use crate::pdf::load_pdf;
 use crate::pdf::revisions::{Location, RevisionReader};
+use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, form_fields, get, resolve};
 use crate::verify::signature::{self, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
 

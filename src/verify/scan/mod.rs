@@ -35,7 +35,7 @@ use crate::form::code::{
     KEY_CURRENT_PARTNER_ADMIN, KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_NEW_PARTNER_ADMIN, KEY_NEW_PARTNER_ID,
     KEY_SUBSCRIPTIONS, PageCode, transfer_digest,
 };
-use crate::form::layout::{self, FieldKind, Party, Rect, Role};
+use crate::form::{FieldKind, FormModel, Party, Rect, Role};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::verify::VerifyOptions;
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source};
@@ -139,15 +139,15 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
         Ok(p) => p,
         Err(why) => return fail(why),
     };
-    let first_box = layout::first_page().code_box;
-    let next_box = layout::continuation_page(2, 11, 1, 2).code_box;
+    let model = FormModel::embedded();
+    let (first, next) = (&model.code_places[0], &model.code_places[1]);
+    let (first_box, next_box) = (first.code_box, next.code_box);
     // Which orientation and which page kind puts a code where a code is: a QR code is about
     // half dark, anything else on the form far less. Try the likeliest first.
     let thr = ink::threshold(placement.black, placement.paper);
     // The rules under the headings are a second cue, one that does not need the code: along
     // them nearly every point is dark when the orientation and page kind are right.
-    let first_rules = layout::first_page().rules;
-    let next_rules = layout::continuation_page(2, 11, 1, 2).rules;
+    let (first_rules, next_rules) = (first.rules.clone(), next.rules.clone());
     let mut tries: Vec<(f32, Affine, Rect)> = Vec::new();
     for fit in placement.fits {
         let small_fit = Affine { m: fit.m.map(|v| v / placement.factor as f32) };
@@ -248,7 +248,7 @@ fn interior(crop_rect: &Rect, field: &Rect, inset: f32, r: f32) -> (usize, usize
 }
 
 fn measure_page1(a: &Aligned) -> Page1 {
-    let spec = layout::first_page();
+    let model = FormModel::embedded();
     let mut out = Page1 {
         signatures: BTreeMap::new(),
         checkboxes: BTreeMap::new(),
@@ -262,23 +262,24 @@ fn measure_page1(a: &Aligned) -> Page1 {
         let paper = align::percentile(&crop.data, 0.7).max(a.paper.saturating_sub(40));
         ink::measure(crop, interior(crop_rect, rect, inset, r), r, ink::threshold_at(a.black, paper, share))
     };
-    for field in &spec.fields {
-        match field.kind {
+    for (role, place) in &model.places {
+        let (Some(1), Some(rect)) = (place.page, place.rect) else { continue };
+        match place.kind {
             FieldKind::Signature => {
-                let Role::Signature(party) = field.role else { continue };
+                let Role::Signature(party) = *role else { continue };
                 let r = 3.0;
-                let crop_rect = grow(&field.rect, CROP_MARGIN);
+                let crop_rect = grow(&rect, CROP_MARGIN);
                 let crop = align::resample(&a.img, &a.t, &crop_rect, r);
-                let found = measure(&field.rect, r, SIGNATURE_INSET, 0.6, &crop, &crop_rect);
+                let found = measure(&rect, r, SIGNATURE_INSET, 0.6, &crop, &crop_rect);
                 out.signatures.insert(party, (ink::signature(&found), found));
                 out.crops.push(Crop { id: format!("signature.{}", party.key()), image: crop });
             }
             FieldKind::Checkbox => {
-                let id = attest_id(field.role);
+                let id = attest_id(*role);
                 let r = 4.0;
-                let crop_rect = grow(&field.rect, CROP_MARGIN);
+                let crop_rect = grow(&rect, CROP_MARGIN);
                 let crop = align::resample(&a.img, &a.t, &crop_rect, r);
-                let found = measure(&field.rect, r, CHECKBOX_INSET, 0.75, &crop, &crop_rect);
+                let found = measure(&rect, r, CHECKBOX_INSET, 0.75, &crop, &crop_rect);
                 out.checkboxes.insert(id, (ink::checkbox(&found), found));
                 out.crops.push(Crop { id: id.to_string(), image: crop });
             }
@@ -288,7 +289,7 @@ fn measure_page1(a: &Aligned) -> Page1 {
     for party in [Party::CurrentPartner, Party::NewPartner] {
         let rects: Vec<Rect> = [Role::AdminName(party), Role::AdminEmail(party), Role::AdminPhone(party)]
             .iter()
-            .filter_map(|role| spec.field(&role.field_name()).map(|f| f.rect))
+            .filter_map(|role| model.places.get(role).and_then(|p| p.rect))
             .collect();
         if rects.len() != 3 {
             continue;
@@ -597,7 +598,7 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
         }
     }
     if let Some(n) = subscriptions {
-        let need = layout::pages_for(n).len();
+        let need = FormModel::embedded().pages_for(n);
         if need != total {
             problems.push(format!("the code says {n} subscription(s), which take {need} page(s), not {total}"));
         }

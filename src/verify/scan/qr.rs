@@ -15,7 +15,7 @@
 //! module turn into a failure, never into another valid code.
 
 use crate::form::code::PageCode;
-use crate::form::layout::Rect;
+use crate::pdf::Rect;
 
 use super::align::{self, Affine};
 use super::raster::Gray;
