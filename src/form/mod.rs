@@ -221,6 +221,16 @@ impl FormModel {
         self.signature_boxes.iter().find(|b| b.party == party)
     }
 
+    /// Place `party`'s signature box (and its field's widget) at `page` and `rect`.
+    pub fn place_signature(&mut self, party: Party, page: usize, rect: Rect) {
+        if let Some(place) = self.places.get_mut(&Role::Signature(party)) {
+            place.page = Some(page);
+            place.rect = Some(rect);
+        }
+        self.signature_boxes.retain(|b| b.party != party);
+        self.signature_boxes.push(SignatureBox { party, page, rect });
+    }
+
     /// How many pages a filled copy carrying `subscriptions` subscriptions has.
     pub fn pages_for(&self, subscriptions: usize) -> usize {
         if self.embedded { layout::pages_for(subscriptions).len() } else { self.page_sizes.len().max(1) }

@@ -15,6 +15,7 @@
 //! assert!(report.checks.iter().any(|c| c.id == "signature.customer" && !c.ok));
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use lopdf::Document;
@@ -47,9 +48,10 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         error: None,
     };
     let model = match form_model(form.fields(), options) {
-        Ok(model) => model,
+        Ok(model) => with_signature_widgets(model, &form),
         Err(why) => return FormReport::error(file, &form.sha256, &why),
     };
+    let model = model.as_ref();
     let values = Values::of(model, form.fields(), form.latest());
     if values.by_role.is_empty() && form.fields().is_empty() && looks_scanned(form.latest()) {
         crate::verify::scan::fill_report(&mut report, form.latest(), options);
@@ -125,6 +127,32 @@ pub fn form_model<'a>(fields: &[FormField], options: &'a VerifyOptions) -> Resul
          (write one with `formtool inspect FORM.pdf --profile-out FORM.profile.toml`)",
         fields.len()
     ))
+}
+
+/// A profile written by hand may name the signature fields without recording where their
+/// widgets sit. Their boxes are then taken from the oldest revision loaded (the first signed
+/// one, or the file itself): where the field was when the first party signed.
+fn with_signature_widgets<'a>(model: &'a FormModel, form: &Returned) -> Cow<'a, FormModel> {
+    let unplaced: Vec<(Role, String)> = model
+        .places
+        .iter()
+        .filter(|(role, place)| matches!(role, Role::Signature(_)) && place.rect.is_none())
+        .filter_map(|(role, place)| Some((*role, place.field.clone()?)))
+        .collect();
+    let Some(oldest) = form.revisions.first() else { return Cow::Borrowed(model) };
+    if unplaced.is_empty() {
+        return Cow::Borrowed(model);
+    }
+    let mut owned = model.clone();
+    for (role, name) in unplaced {
+        let widget = oldest.fields.iter().find(|f| f.name == name).and_then(|f| f.first_widget());
+        if let (Role::Signature(party), Some(w)) = (role, widget)
+            && let (Some(page), Some(rect)) = (w.page, w.rect)
+        {
+            owned.place_signature(party, page, rect.normalized());
+        }
+    }
+    Cow::Owned(owned)
 }
 
 /// Field values by role (through the form's model), and whether each is shown as it is stored.

@@ -1,0 +1,154 @@
+//! The form model through the binary: a foreign form is checked through its profile, never as
+//! if it were the embedded form, and without a profile it is an error that says what to pass.
+
+mod common;
+
+use common::{Dir, failing_checks, repo};
+use formtool::form::profile::Profile;
+use formtool::form::{FormModel, Party, Role};
+use lopdf::{Document, Object, Stream, dictionary};
+
+const DISTRIBUTOR: &str = "fixtures/foreign/distributor-acroform";
+
+fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
+}
+
+/// The committed distributor profile, plus signature boxes at the bottom of its page (the
+/// form has no signature fields: its parties sign on the paper below the last section).
+fn profile_with_signature_boxes(dir: &Dir) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(repo(&format!("{DISTRIBUTOR}.profile.toml"))).unwrap();
+    text.push_str(
+        "\n[boxes]\n\
+         \"signature.current_partner\" = { page = 1, rect = [40, 40, 210, 95] }\n\
+         \"signature.customer\" = { page = 1, rect = [220, 40, 390, 95] }\n\
+         \"signature.new_partner\" = { page = 1, rect = [400, 40, 570, 95] }\n",
+    );
+    dir.write("distributor.profile.toml", text)
+}
+
+/// Add a visible Ink annotation (with its appearance) across `rect` to page 1.
+fn draw_ink(pdf: &[u8], rect: [f32; 4]) -> Vec<u8> {
+    let mut doc = Document::load_mem(pdf).unwrap();
+    let [x1, y1, x2, y2] = rect;
+    let (w, h) = (x2 - x1, y2 - y1);
+    let pts = [(0.1, 0.3), (0.3, 0.8), (0.5, 0.2), (0.7, 0.7), (0.9, 0.4)];
+    let mut ops = String::from("0 0 0.6 RG 1.5 w 1 J 1 j\n");
+    for (i, (fx, fy)) in pts.iter().enumerate() {
+        ops.push_str(&format!("{} {} {}\n", fx * w, fy * h, if i == 0 { "m" } else { "l" }));
+    }
+    ops.push_str("S\n");
+    let ink: Vec<Object> = pts.iter().flat_map(|(fx, fy)| [(x1 + fx * w).into(), (y1 + fy * h).into()]).collect();
+    let ap = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), w.into(), h.into()] },
+        ops.into_bytes(),
+    ));
+    let annot = doc.add_object(dictionary! {
+        "Type" => "Annot", "Subtype" => "Ink", "F" => 4,
+        "Rect" => vec![x1.into(), y1.into(), x2.into(), y2.into()],
+        "InkList" => vec![Object::Array(ink)],
+        "C" => vec![0.into(), 0.into(), Object::Real(0.6)],
+        "AP" => dictionary! { "N" => ap },
+    });
+    let page = *doc.get_pages().get(&1).unwrap();
+    let page_dict = doc.get_dictionary_mut(page).unwrap();
+    let mut annots = page_dict.get(b"Annots").ok().and_then(|a| a.as_array().ok()).cloned().unwrap_or_default();
+    annots.push(annot.into());
+    page_dict.set("Annots", annots);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn a_foreign_form_without_its_profile_is_an_error_that_says_to_pass_one() {
+    let dir = Dir::new();
+    let out = dir
+        .formtool()
+        .args(["verify", "--format", "json"])
+        .arg(repo(&format!("{DISTRIBUTOR}.pdf")))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report = json(&out);
+    assert_eq!(report["status"], "error", "{report}");
+    assert!(report["checks"].as_array().is_none_or(|c| c.is_empty()), "no list of failed checks: {report}");
+    let why = report["error"].as_str().unwrap();
+    assert!(why.contains("not formtool's transfer form"), "{why}");
+    assert!(why.contains("--profile"), "{why}");
+    let fields = Document::load(repo(&format!("{DISTRIBUTOR}.pdf"))).map(|d| formtool::pdf::form_fields(&d).len());
+    assert!(why.contains(&format!("({} field(s)", fields.unwrap())), "{why}");
+}
+
+#[test]
+fn a_filled_foreign_form_is_checked_through_its_profile() {
+    let dir = Dir::new();
+    let profile = profile_with_signature_boxes(&dir);
+    dir.formtool()
+        .args(["fill"])
+        .arg(repo("fixtures/transfer.toml"))
+        .args(["-o", "filled.pdf", "--form"])
+        .arg(repo(&format!("{DISTRIBUTOR}.pdf")))
+        .arg("--profile")
+        .arg(&profile)
+        .assert()
+        .success();
+    let run = |file: &str| {
+        let out =
+            dir.formtool().args(["verify", file, "--format", "json", "--profile"]).arg(&profile).output().unwrap();
+        json(&out.stdout)
+    };
+    let report = run("filled.pdf");
+    assert_eq!(report["status"], "not_ready", "{report}");
+    // Values are read from the profile's fields, not the embedded names.
+    assert_eq!(report["customer"]["microsoft_id"], "0c7d2a9f-1e3b-4c5d-8e6f-7a8b9c0d1e2f", "{report}");
+    let failing = failing_checks(&report);
+    assert!(!failing.contains(&"id.customer".to_string()), "{failing:?}");
+    assert!(!failing.contains(&"admin.current_partner".to_string()), "{failing:?}");
+    for party in ["current_partner", "customer", "new_partner"] {
+        let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == format!("signature.{party}"));
+        let detail = check.unwrap()["detail"].as_str().unwrap();
+        assert!(detail.starts_with("no signature in the"), "{detail}");
+        assert!(!detail.contains("typed name"), "{detail}");
+    }
+
+    // Drawn into the profile's boxes, the three signatures count.
+    let mut pdf = dir.read("filled.pdf");
+    for rect in [[50.0, 50.0, 200.0, 90.0], [230.0, 50.0, 380.0, 90.0], [410.0, 50.0, 560.0, 90.0]] {
+        pdf = draw_ink(&pdf, rect);
+    }
+    dir.write("signed.pdf", &pdf);
+    let report = run("signed.pdf");
+    let failing = failing_checks(&report);
+    for party in ["current_partner", "customer", "new_partner"] {
+        assert!(!failing.contains(&format!("signature.{party}")), "{failing:?} {report}");
+    }
+    // Drawn outside every box, they do not.
+    let mut pdf = dir.read("filled.pdf");
+    pdf = draw_ink(&pdf, [230.0, 300.0, 380.0, 340.0]);
+    dir.write("outside.pdf", &pdf);
+    assert!(failing_checks(&run("outside.pdf")).contains(&"signature.customer".to_string()));
+}
+
+#[test]
+fn inspect_records_what_verify_needs_and_the_model_reads_it_back() {
+    let dir = Dir::new();
+    let blank = dir.path("blank.pdf");
+    dir.formtool().args(["template", "-o"]).arg(&blank).assert().success();
+    dir.formtool().args(["inspect", "blank.pdf", "--profile-out", "p.toml"]).assert().success();
+    let profile = Profile::from_toml(&String::from_utf8(dir.read("p.toml")).unwrap()).unwrap();
+    assert_eq!(profile.blank_sha256.as_deref(), Some(formtool::pdf::sha256_hex(&dir.read("blank.pdf")).as_str()));
+    assert_eq!(profile.page_sizes, vec![[612.0, 792.0]]);
+    let model = FormModel::from_profile(&profile);
+    let embedded = FormModel::embedded();
+    // The proposal for formtool's own form describes it exactly as the layout does.
+    for party in Party::ALL {
+        let (a, b) = (model.signature_box(party).unwrap(), embedded.signature_box(party).unwrap());
+        assert_eq!((a.page, a.rect), (b.page, b.rect), "{party:?}");
+    }
+    assert_eq!(model.checkbox_on.get(&Role::CustomerAgreement).map(String::as_str), Some("Yes"));
+    assert_eq!(model.role_of_field("Customer_MicrosoftId"), Some(Role::MicrosoftId(Party::Customer)));
+    assert_eq!(model.blank_sha256.as_deref(), embedded.blank_sha256.as_deref());
+}
