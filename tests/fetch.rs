@@ -531,10 +531,19 @@ fn binary_prints_path_and_digests_on_success() {
     let lines: Vec<&str> = stdout.lines().collect();
     let pdf_hex = sha256_hex(&form);
     let path = dir.path().join(format!("{pdf_hex}.pdf"));
+    let profile = dir.path().join(format!("{pdf_hex}.profile.toml"));
     assert_eq!(
         lines,
-        [path.display().to_string(), format!("sha256 {pdf_hex}"), format!("archive-sha256 {}", sha256_hex(&archive)),]
+        [
+            path.display().to_string(),
+            format!("sha256 {pdf_hex}"),
+            format!("archive-sha256 {}", sha256_hex(&archive)),
+            format!("profile {}", profile.display()),
+        ]
     );
+    // The proposed profile sits next to the form and records the form's digest.
+    let proposed = formtool::form::profile::Profile::from_toml(&fs::read_to_string(&profile).unwrap()).unwrap();
+    assert_eq!(proposed.blank_sha256.as_deref(), Some(pdf_hex.as_str()));
     assert_eq!(fs::read(&path).expect("cached"), form);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("stored in the cache"), "{stderr}");

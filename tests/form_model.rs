@@ -152,3 +152,40 @@ fn inspect_records_what_verify_needs_and_the_model_reads_it_back() {
     assert_eq!(model.role_of_field("Customer_MicrosoftId"), Some(Role::MicrosoftId(Party::Customer)));
     assert_eq!(model.blank_sha256.as_deref(), embedded.blank_sha256.as_deref());
 }
+
+#[test]
+fn a_returned_file_whose_pages_differ_from_the_profiles_blank_form_is_not_a_fill_of_it() {
+    let dir = Dir::new();
+    let blank = std::fs::read(repo(&format!("{DISTRIBUTOR}.pdf"))).unwrap();
+    dir.write("blank.pdf", &blank);
+    dir.formtool().args(["inspect", "blank.pdf", "--profile-out", "p.toml"]).assert().code(predicates::ord::ge(0));
+    let profile = Profile::from_toml(&String::from_utf8(dir.read("p.toml")).unwrap()).unwrap();
+    assert_eq!(profile.page_content.len(), 1, "the blank page's content is recorded");
+    dir.formtool()
+        .args(["fill"])
+        .arg(repo("fixtures/transfer.toml"))
+        .args(["-o", "filled.pdf", "--form", "blank.pdf", "--profile", "p.toml"])
+        .assert()
+        .success();
+    let verify = |file: &str| {
+        json(&dir.formtool().args(["verify", file, "--format", "json", "--profile", "p.toml"]).output().unwrap().stdout)
+    };
+    let report = verify("filled.pdf");
+    assert_eq!(report["status"], "not_ready", "{report}");
+    assert_eq!(report["form"], "proposed for blank.pdf", "the report names the form: {report}");
+
+    // The same fields on a page that prints something else: not this form.
+    let mut doc = Document::load_mem(&dir.read("filled.pdf")).unwrap();
+    let page = *doc.get_pages().get(&1).unwrap();
+    let content = doc.get_page_content(page);
+    let altered = String::from_utf8_lossy(&content).replacen("Customer", "Cuztomer", 1).into_bytes();
+    assert_ne!(altered, content);
+    doc.change_page_content(page, altered).unwrap();
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    dir.write("other.pdf", &out);
+    let report = verify("other.pdf");
+    assert_eq!(report["status"], "error", "{report}");
+    let why = report["error"].as_str().unwrap();
+    assert!(why.contains("not a fill of proposed for blank.pdf") && why.contains("page 1"), "{why}");
+}

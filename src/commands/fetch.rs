@@ -733,6 +733,43 @@ fn display_url(url: &str) -> String {
     }
 }
 
+/// Propose a profile for the fetched form and keep it next to it as `<digest>.profile.toml`,
+/// so that `fetch` → `fill --form` → `verify --profile` needs no hand-written profile when the
+/// proposal is complete. An existing profile (perhaps reviewed by hand) is never replaced. A
+/// form formtool cannot propose for is no reason to fail the fetch: it says so and goes on.
+fn write_profile_next_to(fetched: &Fetched) -> Option<PathBuf> {
+    let path = fetched.path.with_extension("profile.toml");
+    if path.exists() {
+        eprintln!("formtool: keeping the existing profile {}", path.display());
+        return Some(path);
+    }
+    let proposed = std::fs::read(&fetched.path).map_err(|e| e.to_string()).and_then(|bytes| {
+        let doc = crate::pdf::load_pdf(&bytes)?;
+        Ok(crate::form::profile::proposal_toml(&doc, &bytes, &fetched.entry))
+    });
+    match proposed {
+        Ok((proposal, text)) => match crate::output::write_atomic(&path, text.as_bytes(), false) {
+            Ok(()) => {
+                let missing = if proposal.unmapped.is_empty() {
+                    "every required role mapped".to_string()
+                } else {
+                    format!("unmapped required role(s): {}; complete them by hand", proposal.unmapped.join(", "))
+                };
+                eprintln!("formtool: proposed profile {} ({missing}); review it", path.display());
+                Some(path)
+            }
+            Err(e) => {
+                eprintln!("formtool: could not write a proposed profile: {e}");
+                None
+            }
+        },
+        Err(why) => {
+            eprintln!("formtool: no profile proposed for the form: {why}");
+            None
+        }
+    }
+}
+
 /// `formtool fetch`: run [`fetch`] with the command-line options and report the result.
 pub fn run(args: &FetchArgs) -> CommandResult {
     let expected_sha256 = match &args.sha256 {
@@ -779,6 +816,7 @@ pub fn run(args: &FetchArgs) -> CommandResult {
     }
     drop(stderr);
 
+    let profile = write_profile_next_to(&fetched);
     let mut stdout = io::stdout().lock();
     writeln!(
         stdout,
@@ -787,6 +825,10 @@ pub fn run(args: &FetchArgs) -> CommandResult {
         fetched.pdf_sha256,
         fetched.archive_sha256
     )
+    .and_then(|()| match &profile {
+        Some(path) => writeln!(stdout, "profile {}", path.display()),
+        None => Ok(()),
+    })
     .and_then(|()| stdout.flush())
     .map_err(|e| Failure::no(format!("cannot write to stdout: {e}")))?;
     Ok(Outcome::Yes)

@@ -20,7 +20,7 @@ pub use layout::{Party, Role};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use crate::form::profile::Profile;
+use crate::form::profile::{PageContent, Profile};
 
 /// Where one role of the transfer lives on a form.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,8 @@ pub struct FormModel {
     /// Every role the form has, and where.
     pub places: BTreeMap<Role, Place>,
     pub signature_boxes: Vec<SignatureBox>,
+    /// What each blank page draws (foreign forms whose profile records it).
+    pub page_content: Vec<PageContent>,
     /// Checkbox role → the name of its "on" appearance state.
     pub checkbox_on: BTreeMap<Role, String>,
     /// Where formtool's page code is stamped: the first page, then continuation pages.
@@ -123,6 +125,7 @@ impl FormModel {
                 embedded: true,
                 blank_sha256: Some(template::blank_sha256().to_string()),
                 page_sizes: vec![(layout::PAGE_WIDTH, layout::PAGE_HEIGHT)],
+                page_content: Vec::new(),
                 places,
                 signature_boxes,
                 checkbox_on,
@@ -177,6 +180,7 @@ impl FormModel {
             embedded: false,
             blank_sha256: profile.blank_sha256.clone(),
             page_sizes: profile.page_sizes.iter().map(|s| (s[0], s[1])).collect(),
+            page_content: profile.page_content.clone(),
             places,
             signature_boxes,
             checkbox_on,
@@ -229,6 +233,26 @@ impl FormModel {
         }
         self.signature_boxes.retain(|b| b.party != party);
         self.signature_boxes.push(SignatureBox { party, page, rect });
+    }
+
+    /// Why `doc` is not a fill of this form, if it is not: one of its pages no longer draws
+    /// what the blank page drew (or the page count or sizes differ).
+    pub fn not_a_fill(&self, doc: &lopdf::Document) -> Option<String> {
+        if self.page_content.is_empty() {
+            return None;
+        }
+        let pages = doc.get_pages();
+        if pages.len() < self.page_content.len() {
+            return Some(format!("it has {} page(s), the form {}", pages.len(), self.page_content.len()));
+        }
+        for (n, blank) in self.page_content.iter().enumerate() {
+            let Some(id) = pages.get(&(n as u32 + 1)) else { continue };
+            let content = crate::pdf::limits::page_content(doc, *id).unwrap_or_default();
+            if !blank.drawn_by(&content) {
+                return Some(format!("page {} does not draw what the blank form's page {} draws", n + 1, n + 1));
+            }
+        }
+        None
     }
 
     /// How many pages a filled copy carrying `subscriptions` subscriptions has.

@@ -75,9 +75,37 @@ pub struct Profile {
     /// the signature boxes and the places a scan is read at.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub widgets: BTreeMap<String, BoxSpec>,
+    /// Each blank page's content (decoded, trailing white space trimmed): its SHA-256 and
+    /// length. A returned file is a fill of this form only if each of its pages still draws it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_content: Vec<PageContent>,
     /// Checkbox role key → the name of its "on" appearance state (default `Yes`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checkbox_on: BTreeMap<String, String>,
+}
+
+/// What a blank page draws, as a digest: see [`Profile::page_content`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageContent {
+    pub sha256: String,
+    pub length: usize,
+}
+
+impl PageContent {
+    /// The digest of a page's decoded content.
+    pub fn of(content: &[u8]) -> PageContent {
+        let trimmed = content.trim_ascii_end();
+        PageContent { sha256: crate::pdf::sha256_hex(trimmed), length: trimmed.len() }
+    }
+
+    /// Whether `content` (a page of a filled copy) still draws this blank content: it appears
+    /// whole near the start (filling may wrap it in `q … Q` and add content after it).
+    pub fn drawn_by(&self, content: &[u8]) -> bool {
+        (0..=32).any(|start| {
+            content.get(start..start + self.length).is_some_and(|s| crate::pdf::sha256_hex(s) == self.sha256)
+        })
+    }
 }
 
 /// A place on a page: 1-based page number and `[x1, y1, x2, y2]` in PDF points.
@@ -241,6 +269,14 @@ impl Profile {
                 if let Some(b) = self.boxes.get(&key) {
                     out.push_str(&format!("{} = {}\n", q(&key), box_toml(b)));
                 }
+            }
+        }
+        if !self.page_content.is_empty() {
+            out.push_str(
+                "\n# What each blank page draws: a returned file must still draw it to be a fill of this form.\n",
+            );
+            for page in &self.page_content {
+                out.push_str(&format!("[[page_content]]\nsha256 = {}\nlength = {}\n", q(&page.sha256), page.length));
             }
         }
         if !self.widgets.is_empty() {
@@ -413,6 +449,11 @@ pub fn propose_detailed(doc: &Document) -> Proposal {
 /// Record what verifying needs besides field names: each page's size, where each mapped
 /// field's widget sits, and each checkbox's "on" state.
 pub fn record_geometry(doc: &Document, profile: &mut Profile) {
+    profile.page_content = doc
+        .get_pages()
+        .values()
+        .map(|id| PageContent::of(&crate::pdf::limits::page_content(doc, *id).unwrap_or_default()))
+        .collect();
     profile.page_sizes = doc
         .get_pages()
         .values()
@@ -706,14 +747,23 @@ pub fn field_roles(doc: &Document) -> HashMap<String, String> {
     profile.fields.into_iter().map(|(role, field)| (field, role)).collect()
 }
 
+/// The proposal for the blank form `doc` (whose bytes are `blank`, named `name`), and the
+/// profile as TOML with the digest of the blank form.
+pub fn proposal_toml(doc: &Document, blank: &[u8], name: &str) -> (Proposal, String) {
+    let mut proposal = propose_detailed(doc);
+    proposal.profile.blank_sha256 = Some(crate::pdf::sha256_hex(blank));
+    proposal.profile.description = Some(format!("proposed for {name}"));
+    let flat = form_fields(doc).is_empty();
+    let text = proposal.profile.to_toml_for(&proposal.notes, flat);
+    (proposal, text)
+}
+
 /// `inspect --profile-out FILE`: write the proposed profile and report unmapped required roles
 /// on stderr. Returns whether every required role was mapped.
 pub fn write_proposal(doc: &Document, blank: &[u8], form: &Path, out: &Path, force: bool) -> Result<bool, Failure> {
-    let mut proposal = propose_detailed(doc);
-    proposal.profile.blank_sha256 = Some(crate::pdf::sha256_hex(blank));
-    proposal.profile.description = form.file_name().map(|n| format!("proposed for {}", n.to_string_lossy()));
+    let name = form.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (proposal, text) = proposal_toml(doc, blank, &name);
     let flat = form_fields(doc).is_empty();
-    let text = proposal.profile.to_toml_for(&proposal.notes, flat);
     crate::output::write_atomic(out, text.as_bytes(), force)?;
     eprintln!("wrote {} ({} roles mapped); review it before filling", out.display(), proposal.profile.fields.len());
     if flat {

@@ -46,12 +46,23 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         customer: None,
         checks: Vec::new(),
         error: None,
+        form: None,
     };
     let model = match form_model(form.fields(), options) {
         Ok(model) => with_signature_widgets(model, &form),
         Err(why) => return FormReport::error(file, &form.sha256, &why),
     };
     let model = model.as_ref();
+    if !model.embedded {
+        if let Some(why) = model.not_a_fill(form.latest()) {
+            return FormReport::error(
+                file,
+                &form.sha256,
+                &format!("not a fill of {} (the form of its profile): {why}", model.description),
+            );
+        }
+        report.form = Some(model.description.clone());
+    }
     let values = Values::of(model, form.fields(), form.latest());
     if values.by_role.is_empty() && form.fields().is_empty() && looks_scanned(form.latest()) {
         crate::verify::scan::fill_report(&mut report, form.latest(), options);

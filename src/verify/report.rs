@@ -86,6 +86,10 @@ pub struct FormReport {
     pub customer: Option<CustomerSummary>,
     pub checks: Vec<Check>,
     pub error: Option<String>,
+    /// The foreign form the file was checked as (its profile's description); absent for the
+    /// embedded form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
 }
 
 impl FormReport {
@@ -100,6 +104,7 @@ impl FormReport {
             customer: None,
             checks: Vec::new(),
             error: Some(reason.to_string()),
+            form: None,
         }
     }
 
