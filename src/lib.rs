@@ -8,7 +8,7 @@
 //!   embedded layout, template, font and page code, or a foreign form's profile) → [`fill`]
 //!   (values into fields, with appearances and the page code) → [`output`] (atomic writes);
 //! - **verify**: [`verify`] reads a returned form ([`verify::returned`]: revisions and digital
-//!   signatures), looks at what is drawn and shown ([`verify::marks`],
+//!   signatures), looks at what is drawn and shown ([`pdf::marks`],
 //!   [`verify::appearance`]), judges changes after signing ([`verify::integrity`]), runs the
 //!   checks of SPEC section 5 on the [`form::FormModel`] ([`verify::checks`]) or reads a scan
 //!   ([`verify::scan`]), and writes verdicts ([`verify::report`]);

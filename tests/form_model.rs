@@ -189,3 +189,87 @@ fn a_returned_file_whose_pages_differ_from_the_profiles_blank_form_is_not_a_fill
     let why = report["error"].as_str().unwrap();
     assert!(why.contains("not a fill of proposed for blank.pdf") && why.contains("page 1"), "{why}");
 }
+
+/// The page code image stamped on page `n` of `pdf`, decoded with an independent QR reader.
+fn stamped_code(pdf: &[u8], n: u32) -> formtool::form::code::PageCode {
+    let doc = Document::load_mem(pdf).unwrap();
+    let page = *doc.get_pages().get(&n).unwrap();
+    let resources = doc.get_page_resources(page).unwrap();
+    let dict = match resources.0 {
+        Some(d) => d.clone(),
+        None => doc.get_dictionary(resources.1[0]).unwrap().clone(),
+    };
+    let xobjects = match dict.get(b"XObject").unwrap() {
+        Object::Reference(r) => doc.get_dictionary(*r).unwrap().clone(),
+        o => o.as_dict().unwrap().clone(),
+    };
+    let id = xobjects.get(b"PageCode").unwrap().as_reference().unwrap();
+    let stream = doc.get_object(id).unwrap().as_stream().unwrap();
+    let img = formtool::verify::scan::raster::decode_image(&doc, stream).unwrap();
+    let scale = 4;
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(img.width * scale, img.height * scale, |x, y| {
+        img.data[(y / scale) * img.width + x / scale]
+    });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the stamped image");
+    let (_, text) = grids[0].decode().unwrap();
+    formtool::form::code::PageCode::decode(&text).unwrap()
+}
+
+#[test]
+fn fill_stamps_the_page_code_and_marks_on_a_foreign_form_where_its_page_is_empty() {
+    let dir = Dir::new();
+    let blank = std::fs::read(repo(&format!("{DISTRIBUTOR}.pdf"))).unwrap();
+    let doc = Document::load_mem(&blank).unwrap();
+    let plan = formtool::form::stamp::plan(&doc);
+    assert_eq!(plan.len(), 1);
+    let code_box = plan[0].code_box().expect("the distributor form has room for the code");
+    let marks = plan[0].marks.expect("and for the marks");
+    // Nothing the blank page paints or annotates is under what is stamped.
+    let page = *doc.get_pages().get(&1).unwrap();
+    let (content, resources) = formtool::pdf::marks::page_content(&doc, page);
+    let mut taken: Vec<formtool::pdf::Rect> =
+        formtool::pdf::marks::painted_in_content(&doc, &content, resources.as_ref())
+            .into_iter()
+            .map(|p| p.bbox)
+            .collect();
+    taken.extend(formtool::pdf::marks::annotations(&doc, page).into_iter().filter_map(|a| a.bbox));
+    assert!(taken.len() > 10, "the page draws its labels and fields");
+    for t in &taken {
+        assert!(!t.normalized().intersects(&code_box), "{t:?} under the code {code_box:?}");
+        for [x, y] in marks {
+            assert!(!t.normalized().intersects(&formtool::pdf::Rect::new(x, y, x + 14.0, y + 14.0)));
+        }
+    }
+
+    dir.write("blank.pdf", &blank);
+    dir.formtool()
+        .args(["fill"])
+        .arg(repo("fixtures/transfer.toml"))
+        .args(["-o", "filled.pdf", "--form", "blank.pdf", "--profile"])
+        .arg(repo(&format!("{DISTRIBUTOR}.profile.toml")))
+        .assert()
+        .success();
+    let code = stamped_code(&dir.read("filled.pdf"), 1);
+    assert_eq!((code.page, code.pages), (1, 1));
+    let customer = code.values.iter().find(|(k, _)| k == "cu").map(|(_, v)| v.as_str());
+    assert_eq!(customer, Some("0c7d2a9f1e3b4c5d8e6f7a8b9c0d1e2f"));
+    // The marks are painted, after the form's own content (which is left intact).
+    let filled = Document::load_mem(&dir.read("filled.pdf")).unwrap();
+    let content = filled.get_page_content(*filled.get_pages().get(&1).unwrap());
+    let text = String::from_utf8_lossy(&content);
+    let [x, y] = marks[0];
+    assert!(text.contains(&format!("{} {} 14 14 re f", formtool::pdf::num(x), formtool::pdf::num(y))), "{text}");
+
+    // --no-page-code stamps nothing.
+    dir.formtool()
+        .args(["fill"])
+        .arg(repo("fixtures/transfer.toml"))
+        .args(["-o", "plain.pdf", "--no-page-code", "--form", "blank.pdf", "--profile"])
+        .arg(repo(&format!("{DISTRIBUTOR}.profile.toml")))
+        .assert()
+        .success();
+    let plain = Document::load_mem(&dir.read("plain.pdf")).unwrap();
+    let text = String::from_utf8_lossy(&plain.get_page_content(*plain.get_pages().get(&1).unwrap())).into_owned();
+    assert!(!text.contains("/PageCode Do"), "{text}");
+}

@@ -36,6 +36,10 @@ pub struct FillArgs {
     /// Fill this AcroForm PDF instead of the embedded form.
     #[arg(long, value_name = "FILE")]
     pub form: Option<PathBuf>,
+    /// Do not stamp formtool's page code and registration marks on a `--form` (scanned copies
+    /// of it then cannot be read automatically).
+    #[arg(long, requires = "form")]
+    pub no_page_code: bool,
     /// Profile (TOML) mapping the roles of the transfer form to the fields of `--form`.
     #[arg(long, value_name = "FILE", requires = "form")]
     pub profile: Option<PathBuf>,
@@ -77,7 +81,7 @@ pub fn run(args: &FillArgs) -> CommandResult {
     }
     let transfers = loaded.transfers;
     let foreign = match &args.form {
-        Some(form) => Some(ForeignForm::open(form, args.profile.as_deref(), args.flatten)?),
+        Some(form) => Some(ForeignForm::open(form, args.profile.as_deref(), args.flatten, !args.no_page_code)?),
         None => None,
     };
     if let Some(f) = &foreign {

@@ -9,9 +9,11 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 
 use crate::error::Failure;
 use crate::fill::{FieldValue, role_values, text_appearance};
+use crate::form::code::{CODE_IMAGE, PageCode};
 use crate::form::font;
 use crate::form::layout::{FieldKind, Rect};
 use crate::form::profile::{Profile, propose_detailed, role_of};
+use crate::form::stamp::{self, MARK_SIZE, PageStamp};
 use crate::form::template::compressed_stream;
 use crate::input::Transfer;
 /// Depth limit when following `/Parent` links for inherited page resources.
@@ -32,7 +34,7 @@ use crate::pdf::{FormField, form_fields, get, load_pdf, num, text_string};
 /// drawn into the page after its content.
 pub fn fill_foreign(pdf_bytes: &[u8], profile: &Profile, transfer: &Transfer) -> Result<Vec<u8>, String> {
     let doc = load_pdf(pdf_bytes)?;
-    fill_document(doc, profile, transfer)
+    fill_document(doc, profile, transfer, true)
 }
 
 /// Check `profile` against a form: the profile is valid, places every required role, and
@@ -86,10 +88,24 @@ pub fn check_capacity(profile: &Profile, transfer: &Transfer) -> Result<(), Stri
     Ok(())
 }
 
-/// [`fill_foreign`] on a parsed document.
-pub fn fill_document(mut doc: Document, profile: &Profile, transfer: &Transfer) -> Result<Vec<u8>, String> {
+/// [`fill_foreign`] on a parsed document; `page_code` stamps formtool's page code and
+/// registration marks (see [`crate::form::stamp`]).
+pub fn fill_document(
+    mut doc: Document,
+    profile: &Profile,
+    transfer: &Transfer,
+    page_code: bool,
+) -> Result<Vec<u8>, String> {
     check_profile(&doc, profile)?;
     check_capacity(profile, transfer)?;
+    // Planned on the blank form, before any value is drawn: the same places `inspect` records.
+    let stamps = if !page_code {
+        Vec::new()
+    } else if profile.page_code.is_empty() {
+        stamp::plan(&doc)
+    } else {
+        profile.page_code.clone()
+    };
     let fields = form_fields(&doc);
     let by_name: HashMap<&str, &FormField> = fields.iter().map(|f| (f.name.as_str(), f)).collect();
     let mut font: Option<ObjectId> = None;
@@ -129,6 +145,7 @@ pub fn fill_document(mut doc: Document, profile: &Profile, transfer: &Transfer) 
         let font_id = *font.get_or_insert_with(|| font::embedded().add_to(&mut doc));
         draw_boxes(&mut doc, &draws, font_id)?;
     }
+    stamp_pages(&mut doc, &stamps, transfer)?;
     settle_need_appearances(&mut doc);
     let mut out = Vec::with_capacity(pdf_size_hint(&doc));
     doc.save_to(&mut out).map_err(|e| format!("cannot write the filled PDF: {e}"))?;
@@ -172,6 +189,75 @@ fn settle_need_appearances(doc: &mut Document) {
 
 /// The dictionary under `key` of the object `owner`, made indirect if it was direct (or
 /// created if absent), so that it can be changed in place by id.
+/// Stamp the page code and registration marks on each page, where `stamps` places them.
+fn stamp_pages(doc: &mut Document, stamps: &[PageStamp], transfer: &Transfer) -> Result<(), String> {
+    let pages = doc.get_pages();
+    for s in stamps {
+        let Some(page_id) = u32::try_from(s.page).ok().and_then(|n| pages.get(&n).copied()) else { continue };
+        let mut ops = String::new();
+        if let Some(corners) = s.marks {
+            ops.push_str("q 0 g\n");
+            for [x, y] in corners {
+                ops.push_str(&format!("{} {} {} {} re f\n", num(x), num(y), num(MARK_SIZE), num(MARK_SIZE)));
+            }
+            ops.push_str("Q\n");
+        }
+        if let Some(area) = s.code_box() {
+            let code = PageCode::for_page(transfer, s.page, pages.len());
+            if let Some((image, code_ops)) = code.image(&area) {
+                own_resources(doc, page_id);
+                let resources = indirect_dict(doc, page_id, b"Resources")?;
+                let xobjects = indirect_dict(doc, resources, b"XObject")?;
+                let image_id = doc.add_object(image);
+                if let Ok(d) = doc.get_dictionary_mut(xobjects) {
+                    d.set(CODE_IMAGE, image_id);
+                }
+                ops.push_str(&code_ops);
+            }
+        }
+        if !ops.is_empty() {
+            append_isolated(doc, page_id, ops.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// Give a page its own `/Resources` (a copy of the inherited ones) so that adding to them
+/// changes no other page.
+fn own_resources(doc: &mut Document, page_id: ObjectId) {
+    let has_own = doc.get_dictionary(page_id).map(|d| d.has(b"Resources")).unwrap_or(false);
+    if !has_own {
+        let inherited = inherited_resources(doc, page_id).unwrap_or_default();
+        let id = doc.add_object(inherited);
+        if let Ok(p) = doc.get_dictionary_mut(page_id) {
+            p.set("Resources", id);
+        }
+    }
+}
+
+/// Append `ops` to a page after its content, which is wrapped in `q … Q` so that whatever
+/// graphics state it leaves behind does not move or recolour what is appended.
+fn append_isolated(doc: &mut Document, page_id: ObjectId, ops: &[u8]) {
+    let existing = doc.get_dictionary(page_id).ok().and_then(|p| p.get(b"Contents").ok()).cloned();
+    let mut list = match existing {
+        Some(Object::Array(a)) => a,
+        Some(Object::Reference(r)) => match doc.get_object(r) {
+            Ok(Object::Array(a)) => a.clone(),
+            _ => vec![Object::Reference(r)],
+        },
+        _ => Vec::new(),
+    };
+    let open = doc.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
+    let close = doc.add_object(Stream::new(Dictionary::new(), b"Q\n".to_vec()));
+    let ours = doc.add_object(compressed_stream(Dictionary::new(), ops));
+    list.insert(0, Object::Reference(open));
+    list.push(Object::Reference(close));
+    list.push(Object::Reference(ours));
+    if let Ok(p) = doc.get_dictionary_mut(page_id) {
+        p.set("Contents", list);
+    }
+}
+
 fn indirect_dict(doc: &mut Document, owner: ObjectId, key: &[u8]) -> Result<ObjectId, String> {
     let current =
         doc.get_dictionary(owner).map_err(|e| format!("broken PDF object {owner:?}: {e}"))?.get(key).ok().cloned();
@@ -393,14 +479,7 @@ fn draw_boxes(
             .ok()
             .and_then(|n| pages.get(&n).copied())
             .ok_or_else(|| format!("box on page {page_no}, but the form has {} page(s)", pages.len()))?;
-        let has_own = doc.get_dictionary(page_id).map(|d| d.has(b"Resources")).unwrap_or(false);
-        if !has_own {
-            let inherited = inherited_resources(doc, page_id).unwrap_or_default();
-            let id = doc.add_object(inherited);
-            if let Ok(p) = doc.get_dictionary_mut(page_id) {
-                p.set("Resources", id);
-            }
-        }
+        own_resources(doc, page_id);
         let resources = indirect_dict(doc, page_id, b"Resources")?;
         let fonts = indirect_dict(doc, resources, b"Font")?;
         let font_name = add_font_resource(doc, fonts, font_id)?;
@@ -412,24 +491,7 @@ fn draw_boxes(
                 FieldValue::Checked(false) => {}
             }
         }
-        let existing = doc.get_dictionary(page_id).ok().and_then(|p| p.get(b"Contents").ok()).cloned();
-        let mut list = match existing {
-            Some(Object::Array(a)) => a,
-            Some(Object::Reference(r)) => match doc.get_object(r) {
-                Ok(Object::Array(a)) => a.clone(),
-                _ => vec![Object::Reference(r)],
-            },
-            _ => Vec::new(),
-        };
-        let open = doc.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
-        let close = doc.add_object(Stream::new(Dictionary::new(), b"Q\n".to_vec()));
-        let ours = doc.add_object(compressed_stream(Dictionary::new(), ops.as_bytes()));
-        list.insert(0, Object::Reference(open));
-        list.push(Object::Reference(close));
-        list.push(Object::Reference(ours));
-        if let Ok(p) = doc.get_dictionary_mut(page_id) {
-            p.set("Contents", list);
-        }
+        append_isolated(doc, page_id, ops.as_bytes());
     }
     Ok(())
 }
@@ -438,13 +500,15 @@ fn draw_boxes(
 pub struct ForeignForm {
     doc: Document,
     profile: Profile,
+    /// Stamp the page code and registration marks (`fill` without `--no-page-code`).
+    page_code: bool,
 }
 
 impl ForeignForm {
     /// Open `form` with the profile at `profile` or, without one, the proposed profile.
     /// Every problem with the form or profile is a usage error (exit 2) naming the file and the
     /// role, found before anything is written.
-    pub fn open(form: &Path, profile: Option<&Path>, flatten: bool) -> Result<ForeignForm, Failure> {
+    pub fn open(form: &Path, profile: Option<&Path>, flatten: bool, page_code: bool) -> Result<ForeignForm, Failure> {
         if flatten {
             return Err(Failure::usage("--flatten works only with the embedded form, not with --form"));
         }
@@ -472,7 +536,7 @@ impl ForeignForm {
                 proposal.profile
             }
         };
-        Ok(ForeignForm { doc, profile })
+        Ok(ForeignForm { doc, profile, page_code })
     }
 
     /// Check that every transfer fits the form, before anything is written.
@@ -488,7 +552,7 @@ impl ForeignForm {
 
     /// Fill the form for one transfer.
     pub fn fill(&self, transfer: &Transfer) -> Result<Vec<u8>, String> {
-        fill_document(self.doc.clone(), &self.profile, transfer)
+        fill_document(self.doc.clone(), &self.profile, transfer, self.page_code)
     }
 
     pub fn profile(&self) -> &Profile {

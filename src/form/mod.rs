@@ -12,6 +12,7 @@ pub mod code;
 pub mod font;
 pub mod layout;
 pub mod profile;
+pub mod stamp;
 pub mod template;
 
 pub use crate::pdf::{FieldKind, Rect};
@@ -84,7 +85,8 @@ pub struct FormModel {
     pub page_content: Vec<PageContent>,
     /// Checkbox role → the name of its "on" appearance state.
     pub checkbox_on: BTreeMap<Role, String>,
-    /// Where formtool's page code is stamped: the first page, then continuation pages.
+    /// Where formtool's page code is: for the embedded form on its first page, then on a
+    /// continuation page; for a foreign form, where `fill` stamps it on each page.
     pub code_places: Vec<CodePlace>,
     /// Field name → role, the reverse of `places`.
     by_field: HashMap<String, Role>,
@@ -184,7 +186,11 @@ impl FormModel {
             places,
             signature_boxes,
             checkbox_on,
-            code_places: Vec::new(),
+            code_places: profile
+                .page_code
+                .iter()
+                .filter_map(|s| Some(CodePlace { code_box: s.code_box()?, rules: Vec::new() }))
+                .collect(),
             by_field,
             open_subscriptions: false,
         }

@@ -79,6 +79,9 @@ pub struct Profile {
     /// length. A returned file is a fill of this form only if each of its pages still draws it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub page_content: Vec<PageContent>,
+    /// Where `fill` stamps formtool's page code and registration marks on each page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_code: Vec<crate::form::stamp::PageStamp>,
     /// Checkbox role key → the name of its "on" appearance state (default `Yes`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checkbox_on: BTreeMap<String, String>,
@@ -279,6 +282,19 @@ impl Profile {
                 out.push_str(&format!("[[page_content]]\nsha256 = {}\nlength = {}\n", q(&page.sha256), page.length));
             }
         }
+        if !self.page_code.is_empty() {
+            out.push_str("\n# Where `fill` stamps the page code and the four registration marks (points).\n");
+            for s in &self.page_code {
+                out.push_str(&format!("[[page_code]]\npage = {}\n", s.page));
+                if let Some(m) = s.marks {
+                    let corners: Vec<String> = m.iter().map(|[x, y]| format!("[{}, {}]", num(*x), num(*y))).collect();
+                    out.push_str(&format!("marks = [{}]\n", corners.join(", ")));
+                }
+                if let Some(r) = s.code {
+                    out.push_str(&format!("code = [{}, {}, {}, {}]\n", num(r[0]), num(r[1]), num(r[2]), num(r[3])));
+                }
+            }
+        }
         if !self.widgets.is_empty() {
             out.push_str(
                 "\n# Where each field's widget sits on the blank form (signature boxes, scan reading).\n[widgets]\n",
@@ -449,6 +465,7 @@ pub fn propose_detailed(doc: &Document) -> Proposal {
 /// Record what verifying needs besides field names: each page's size, where each mapped
 /// field's widget sits, and each checkbox's "on" state.
 pub fn record_geometry(doc: &Document, profile: &mut Profile) {
+    profile.page_code = crate::form::stamp::plan(doc);
     profile.page_content = doc
         .get_pages()
         .values()
@@ -458,7 +475,7 @@ pub fn record_geometry(doc: &Document, profile: &mut Profile) {
         .get_pages()
         .values()
         .map(|id| {
-            let media = page_media_box(doc, *id).unwrap_or(Rect::new(0.0, 0.0, 612.0, 792.0));
+            let media = crate::pdf::page_media_box(doc, *id).unwrap_or(Rect::new(0.0, 0.0, 612.0, 792.0));
             [media.width(), media.height()]
         })
         .collect();
@@ -478,19 +495,6 @@ pub fn record_geometry(doc: &Document, profile: &mut Profile) {
             profile.checkbox_on.insert(key.clone(), on);
         }
     }
-}
-
-/// A page's `/MediaBox`, inherited through `/Parent` as viewers do.
-fn page_media_box(doc: &Document, page: ObjectId) -> Option<Rect> {
-    let mut id = page;
-    for _ in 0..32 {
-        let dict = doc.get_dictionary(id).ok()?;
-        if let Some(r) = get(doc, dict, b"MediaBox").and_then(|m| crate::pdf::rect_from(doc, m)) {
-            return Some(r.normalized());
-        }
-        id = dict.get(b"Parent").ok()?.as_reference().ok()?;
-    }
-    None
 }
 
 /// The name of a checkbox widget's "on" appearance state: the one of `/AP /N` that is not

@@ -14,7 +14,7 @@
 //! | [`MAX_IMAGE_PIXELS`] | 64 megapixels | an image XObject claiming more: "an image of W × H pixels …" ([`image_pixels_ok`]) |
 //! | [`crate::commands::verify::FILE_TIME_LIMIT`] | 60 s | "took longer than 60 s to check" |
 //!
-//! Content streams are interpreted with an operation budget as well ([`crate::verify::marks`]), and at
+//! Content streams are interpreted with an operation budget as well ([`crate::pdf::marks`]), and at
 //! most [`crate::verify::returned::MAX_REVISIONS`] revisions are examined. A real transfer form is
 //! about 100 KB with some 200 objects, 1–2 pages, 3 signatures and images of at most
 //! 5,100 × 6,600 pixels (a Letter page scanned at 600 dpi), so every bound is far above what

@@ -10,10 +10,12 @@
 //! assert_eq!(decode_text_string(bytes), "Jürgen Weiß");
 //! ```
 //!
-//! [`revisions`] reads a file's revisions fast; [`limits`] bounds what parsing may cost.
+//! [`revisions`] reads a file's revisions fast; [`limits`] bounds what parsing may cost;
+//! [`marks`] says what a page paints and where.
 //! This layer uses nothing of formtool's above it.
 
 pub mod limits;
+pub mod marks;
 pub mod revisions;
 
 use std::collections::{BTreeMap, HashSet};
@@ -74,6 +76,19 @@ impl FieldKind {
             FieldKind::Signature => "Sig",
         }
     }
+}
+
+/// A page's `/MediaBox`, inherited through `/Parent` as viewers do.
+pub fn page_media_box(doc: &Document, page: ObjectId) -> Option<Rect> {
+    let mut id = page;
+    for _ in 0..32 {
+        let dict = doc.get_dictionary(id).ok()?;
+        if let Some(r) = get(doc, dict, b"MediaBox").and_then(|m| crate::pdf::rect_from(doc, m)) {
+            return Some(r.normalized());
+        }
+        id = dict.get(b"Parent").ok()?.as_reference().ok()?;
+    }
+    None
 }
 
 /// The hex SHA-256 of a file's bytes.

@@ -3,7 +3,7 @@
 //!
 //! A form is read once ([`crate::verify::returned`]), then each check looks at what it needs: the field
 //! values, the digital signatures and what is drawn inside each signature box
-//! ([`crate::verify::marks`]), and the revisions ([`crate::verify::integrity`]). The principle throughout: a
+//! ([`crate::pdf::marks`]), and the revisions ([`crate::verify::integrity`]). The principle throughout: a
 //! check holds only on positive evidence. Anything formtool cannot read or cannot be sure of
 //! makes the check fail, with a detail that says so, because a form wrongly called ready is
 //! bounced by Microsoft and costs the customer days.
@@ -22,12 +22,12 @@ use lopdf::Document;
 
 use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
+use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
 pub use crate::pdf::sha256_hex;
 use crate::pdf::{FormField, is_ticked};
 use crate::verify::VerifyOptions;
 use crate::verify::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
 use crate::verify::integrity;
-use crate::verify::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
 use crate::verify::returned::{DigitalSignature, Returned};
 

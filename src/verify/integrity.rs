@@ -29,9 +29,9 @@ use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use crate::pdf::marks::{self, fraction_inside};
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, get, is_ticked, rect_from, resolve};
-use crate::verify::marks::{self, fraction_inside};
 use crate::verify::returned::Returned;
 
 /// The changes allowed after a signature.

@@ -1,7 +1,7 @@
 //! The verify pipeline: from the bytes of one returned form to its report.
 //!
 //! [`returned`] splits the file into revisions and verifies each digital signature
-//! ([`signature`]); [`marks`] and [`appearance`] say what a page paints and what a field
+//! ([`signature`]); [`crate::pdf::marks`] and [`appearance`] say what a page paints and what a field
 //! shows; [`integrity`] judges every change made after a signature; [`checks`] runs the checks
 //! of SPEC section 5 on the [`crate::form::FormModel`] of the form; scanned paper copies go
 //! through [`scan`]; [`report`] writes the verdicts.
@@ -13,7 +13,6 @@
 pub mod appearance;
 pub mod checks;
 pub mod integrity;
-pub mod marks;
 pub mod report;
 pub mod returned;
 pub mod scan;

@@ -13,7 +13,7 @@
 //! counts as a change to the page.
 //!
 //! ```
-//! use formtool::verify::marks::{painted_in_content, Kind};
+//! use formtool::pdf::marks::{painted_in_content, Kind};
 //! let doc = lopdf::Document::with_version("1.7");
 //! let painted = painted_in_content(&doc, b"q 2 0 0 2 10 10 cm 0 0 5 5 re f Q", None);
 //! assert_eq!(painted.len(), 1);
