@@ -216,32 +216,60 @@ fn stamped_code(pdf: &[u8], n: u32) -> formtool::form::code::PageCode {
     formtool::form::code::PageCode::decode(&text).unwrap()
 }
 
+/// Word boxes poppler's pdftotext found on each page of a committed form (fixtures/foreign/words.py).
+fn poppler_words(stem: &str) -> Vec<(u32, formtool::pdf::Rect)> {
+    let text = std::fs::read_to_string(repo(&format!("{stem}.words.tsv"))).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            let n = |i: usize| c[i].parse::<f32>().unwrap();
+            (c[0].parse().unwrap(), formtool::pdf::Rect::new(n(1), n(2), n(3), n(4)))
+        })
+        .collect()
+}
+
 #[test]
 fn fill_stamps_the_page_code_and_marks_on_a_foreign_form_where_its_page_is_empty() {
-    let dir = Dir::new();
-    let blank = std::fs::read(repo(&format!("{DISTRIBUTOR}.pdf"))).unwrap();
-    let doc = Document::load_mem(&blank).unwrap();
-    let plan = formtool::form::stamp::plan(&doc);
-    assert_eq!(plan.len(), 1);
-    let code_box = plan[0].code_box().expect("the distributor form has room for the code");
-    let marks = plan[0].marks.expect("and for the marks");
-    // Nothing the blank page paints or annotates is under what is stamped.
-    let page = *doc.get_pages().get(&1).unwrap();
-    let (content, resources) = formtool::pdf::marks::page_content(&doc, page);
-    let mut taken: Vec<formtool::pdf::Rect> =
-        formtool::pdf::marks::painted_in_content(&doc, &content, resources.as_ref())
-            .into_iter()
-            .map(|p| p.bbox)
-            .collect();
-    taken.extend(formtool::pdf::marks::annotations(&doc, page).into_iter().filter_map(|a| a.bbox));
-    assert!(taken.len() > 10, "the page draws its labels and fields");
-    for t in &taken {
-        assert!(!t.normalized().intersects(&code_box), "{t:?} under the code {code_box:?}");
-        for [x, y] in marks {
-            assert!(!t.normalized().intersects(&formtool::pdf::Rect::new(x, y, x + 14.0, y + 14.0)));
+    for stem in
+        ["fixtures/foreign/distributor-acroform", "fixtures/foreign/reseller-form", "fixtures/foreign/flat-print"]
+    {
+        let doc = Document::load(repo(&format!("{stem}.pdf"))).unwrap();
+        let words = poppler_words(stem);
+        assert!(words.len() > 20, "{stem}");
+        for stamp in formtool::form::stamp::plan(&doc) {
+            let code = stamp.code_box().unwrap_or_else(|| panic!("{stem}: room for the code"));
+            let marks = stamp.marks.unwrap_or_else(|| panic!("{stem}: room for the marks"));
+            let page = *doc.get_pages().get(&(stamp.page as u32)).unwrap();
+            // Nothing poppler sees as text, no drawing and no annotation is under the stamp.
+            let (content, resources) = formtool::pdf::marks::page_content(&doc, page);
+            let mut taken: Vec<formtool::pdf::Rect> =
+                formtool::pdf::marks::painted_in_content(&doc, &content, resources.as_ref())
+                    .into_iter()
+                    .filter(|p| p.kind != formtool::pdf::marks::Kind::Text)
+                    .map(|p| p.bbox)
+                    .collect();
+            taken.extend(formtool::pdf::marks::annotations(&doc, page).into_iter().filter_map(|a| a.bbox));
+            taken.extend(words.iter().filter(|(p, _)| *p as usize == stamp.page).map(|(_, r)| *r));
+            let stamped: Vec<formtool::pdf::Rect> = std::iter::once(code)
+                .chain(marks.iter().map(|[x, y]| formtool::pdf::Rect::new(*x, *y, x + 14.0, y + 14.0)))
+                .collect();
+            for t in &taken {
+                for s in &stamped {
+                    assert!(!t.normalized().intersects(s), "{stem} page {}: {t:?} under {s:?}", stamp.page);
+                }
+            }
+            // And everything stamped is at least 18 pt inside the page, where printers print.
+            let media = formtool::pdf::page_media_box(&doc, page).unwrap();
+            for s in &stamped {
+                assert!(s.x1 >= media.x1 + 18.0 && s.y1 >= media.y1 + 18.0, "{stem}: {s:?}");
+                assert!(s.x2 <= media.x2 - 18.0 && s.y2 <= media.y2 - 18.0, "{stem}: {s:?}");
+            }
         }
     }
-
+    let dir = Dir::new();
+    let blank = std::fs::read(repo(&format!("{DISTRIBUTOR}.pdf"))).unwrap();
+    let marks = formtool::form::stamp::plan(&Document::load_mem(&blank).unwrap())[0].marks.unwrap();
     dir.write("blank.pdf", &blank);
     dir.formtool()
         .args(["fill"])
@@ -272,4 +300,16 @@ fn fill_stamps_the_page_code_and_marks_on_a_foreign_form_where_its_page_is_empty
     let plain = Document::load_mem(&dir.read("plain.pdf")).unwrap();
     let text = String::from_utf8_lossy(&plain.get_page_content(*plain.get_pages().get(&1).unwrap())).into_owned();
     assert!(!text.contains("/PageCode Do"), "{text}");
+}
+
+/// Returned copies of a foreign form — filled by formtool, signed by pyHanko, drawn on,
+/// changed after signing — give their verdicts through `verify --profile`
+/// (fixtures/foreign/make_returned.py made them and the table).
+#[test]
+fn returned_foreign_forms_give_their_expected_verdicts_through_their_profile() {
+    let rows = common::expected_table("fixtures/foreign/returned/expected.tsv");
+    assert!(rows.len() >= 5, "{} rows", rows.len());
+    assert!(rows.iter().any(|r| r.status == "ready") && rows.iter().any(|r| r.failing == ["integrity"]));
+    let wrong = common::rows_that_differ(&rows);
+    assert!(wrong.is_empty(), "{} of {} rows differ:\n{}", wrong.len(), rows.len(), wrong.join("\n"));
 }

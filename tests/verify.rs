@@ -17,42 +17,7 @@ fn table() -> Vec<common::Row> {
 fn every_returned_fixture_gives_its_expected_status_and_failing_checks() {
     let rows = table();
     assert!(rows.len() >= 40, "the table has {} rows", rows.len());
-    let dir = Dir::new();
-    let mut wrong = Vec::new();
-    for row in &rows {
-        let out = dir
-            .formtool()
-            .arg("verify")
-            .arg(repo(&row.file))
-            .args(&row.options)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        let expected_code = if row.status == "ready" { 0 } else { 1 };
-        let report: Value = match serde_json::from_slice(&out.stdout) {
-            Ok(v) => v,
-            Err(e) => {
-                wrong.push(format!("{}: no JSON report ({e})", row.file));
-                continue;
-            }
-        };
-        let failing = common::failing_checks(&report);
-        let status = report["status"].as_str().unwrap_or_default();
-        if status != row.status
-            || (row.status != "error" && failing != row.failing)
-            || out.status.code() != Some(expected_code)
-        {
-            wrong.push(format!(
-                "{} {:?} ({}): expected {} {:?}, got {status} {failing:?} exit {:?}",
-                row.file,
-                row.options,
-                row.note,
-                row.status,
-                row.failing,
-                out.status.code()
-            ));
-        }
-    }
+    let wrong = common::rows_that_differ(&rows);
     assert!(wrong.is_empty(), "{} of {} rows differ:\n{}", wrong.len(), rows.len(), wrong.join("\n"));
 }
 

@@ -17,7 +17,8 @@ use crate::pdf::marks;
 pub const MARK_SIZE: f32 = 14.0;
 /// Distances from the page edges tried for the marks, largest first: 28 pt is where the
 /// embedded form has them, inside what every printer prints.
-const MARK_INSETS: [f32; 4] = [28.0, 22.0, 16.0, 10.0];
+/// Nearer than 18 pt many printers do not print at all.
+const MARK_INSETS: [f32; 4] = [28.0, 24.0, 21.0, 18.0];
 /// Sides tried for the page code, largest first (the embedded form's is 96 pt; below about
 /// 56 pt a 200 dpi scan no longer resolves its modules).
 const CODE_SIZES: [f32; 4] = [96.0, 84.0, 72.0, 60.0];
@@ -52,8 +53,10 @@ pub fn plan(doc: &Document) -> Vec<PageStamp> {
 pub fn plan_page(doc: &Document, number: usize, page_id: ObjectId) -> PageStamp {
     let media = crate::pdf::page_media_box(doc, page_id).unwrap_or(Rect::new(0.0, 0.0, 612.0, 792.0));
     let (content, resources) = marks::page_content(doc, page_id);
-    let mut taken: Vec<Rect> =
-        marks::painted_in_content(doc, &content, resources.as_ref()).into_iter().map(|p| p.bbox).collect();
+    let mut taken: Vec<Rect> = marks::painted_in_content(doc, &content, resources.as_ref())
+        .into_iter()
+        .map(|p| if p.kind == marks::Kind::Text { likely_text_extent(p.bbox) } else { p.bbox })
+        .collect();
     taken.extend(marks::annotations(doc, page_id).into_iter().filter_map(|a| a.bbox));
     let free = |r: &Rect, taken: &[Rect]| {
         let padded = Rect::new(r.x1 - PADDING, r.y1 - PADDING, r.x2 + PADDING, r.y2 + PADDING);
@@ -76,10 +79,20 @@ pub fn plan_page(doc: &Document, number: usize, page_id: ObjectId) -> PageStamp 
     PageStamp { page: number, marks, code: code.map(|r| [r.x1, r.y1, r.x2, r.y2]) }
 }
 
+/// The painted-marks reader sizes text as if every character were a full em wide (a safe
+/// upper bound for judging signatures); real text averages well under 0.6 em. For choosing a
+/// free margin, 0.7 em per character keeps clear of the text without giving up the corner a
+/// long title ends far from.
+fn likely_text_extent(bbox: Rect) -> Rect {
+    let b = bbox.normalized();
+    Rect::new(b.x1, b.y1, b.x1 + b.width() * 0.7, b.y2)
+}
+
 /// The first free square for the code, largest first, from the bottom-right corner (where the
 /// embedded form has it) round the others, sliding along the edges towards the middle.
 fn code_place(media: &Rect, taken: &[Rect], free: &dyn Fn(&Rect, &[Rect]) -> bool) -> Option<Rect> {
-    let inner = 10.0;
+    // As far in from the edges as the nearest marks: nearer, printers may cut the code off.
+    let inner = 18.0;
     for size in CODE_SIZES {
         let reach_x = media.width() / 3.0;
         let reach_y = media.height() / 3.0;

@@ -91,6 +91,48 @@ pub fn expected_table(path: &str) -> Vec<Row> {
         .collect()
 }
 
+/// Verify each row's file through the binary (with its options) and describe every row whose
+/// status, failing checks or exit code differ from the table's.
+pub fn rows_that_differ(rows: &[Row]) -> Vec<String> {
+    let dir = Dir::new();
+    let mut wrong = Vec::new();
+    for row in rows {
+        let out = dir
+            .formtool()
+            .arg("verify")
+            .arg(repo(&row.file))
+            .args(&row.options)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let expected_code = if row.status == "ready" { 0 } else { 1 };
+        let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(e) => {
+                wrong.push(format!("{}: no JSON report ({e})", row.file));
+                continue;
+            }
+        };
+        let failing = failing_checks(&report);
+        let status = report["status"].as_str().unwrap_or_default();
+        if status != row.status
+            || (row.status != "error" && failing != row.failing)
+            || out.status.code() != Some(expected_code)
+        {
+            wrong.push(format!(
+                "{} {:?} ({}): expected {} {:?}, got {status} {failing:?} exit {:?}",
+                row.file,
+                row.options,
+                row.note,
+                row.status,
+                row.failing,
+                out.status.code()
+            ));
+        }
+    }
+    wrong
+}
+
 /// The ids of the checks that fail in a JSON report, sorted.
 pub fn failing_checks(report: &serde_json::Value) -> Vec<String> {
     let mut ids: Vec<String> = report["checks"]
