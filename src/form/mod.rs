@@ -2,7 +2,9 @@
 //!
 //! [`layout`] places every field of formtool's embedded form; [`template`] builds its blank
 //! PDF with the [`font`]; [`code`] is the QR page code that ties a page to its transfer;
-//! [`profile`] describes a foreign form (the official one included) by role. Both end in one
+//! [`profile`] describes a foreign form (the official one included) by role, proposed from
+//! field names and from what the page prints ([`page_text`] reads it with positions,
+//! [`labels`] matches labels and headings to fields and writing spaces). Both end in one
 //! [`FormModel`], the only description of a form that `fill` and `verify` use.
 //!
 //! This layer may use [`crate::pdf`], [`crate::input`] and [`crate::output`]; it never uses
@@ -10,7 +12,9 @@
 
 pub mod code;
 pub mod font;
+pub mod labels;
 pub mod layout;
+pub mod page_text;
 pub mod profile;
 pub mod stamp;
 pub mod template;

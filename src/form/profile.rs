@@ -18,8 +18,10 @@
 //! "customer.organization" = { page = 1, rect = [72, 600, 300, 616] }
 //! ```
 //!
-//! [`propose`] writes a first profile by recognising field names and tooltips (see
-//! [`propose`] for the rules); `formtool inspect FORM --profile-out FILE` saves it for review.
+//! [`propose`] writes a first profile by recognising field names, tooltips and the labels
+//! printed beside each field, or on a form without fields its writing spaces (see
+//! [`propose_detailed`] for the rules); `formtool inspect FORM --profile-out FILE` saves it
+//! for review.
 //! [`fill_foreign`] fills any form with a profile:
 //!
 //! ```
@@ -46,6 +48,7 @@ use lopdf::{Document, ObjectId};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Failure;
+use crate::form::labels::PageLabels;
 use crate::form::layout::{FieldKind, Party, Rect, Role};
 use crate::pdf::{FormField, decode_text_string, form_fields, get, num};
 
@@ -270,7 +273,8 @@ impl Profile {
             for role in &roles {
                 let key = role.key();
                 if let Some(b) = self.boxes.get(&key) {
-                    out.push_str(&format!("{} = {}\n", q(&key), box_toml(b)));
+                    let note = notes.get(&key).map(|n| format!("  # {n}")).unwrap_or_default();
+                    out.push_str(&format!("{} = {}{note}\n", q(&key), box_toml(b)));
                 }
             }
         }
@@ -368,12 +372,16 @@ pub fn propose(doc: &Document) -> (Profile, Vec<String>) {
     (p.profile, p.unmapped)
 }
 
-/// One field as the recogniser sees it.
+/// One field (or, on a form without fields, one writing space) as the recogniser sees it.
 struct Candidate {
     name: String,
     kind: Option<FieldKind>,
     /// Field name and tooltip (`/TU`), each recognised on its own.
     texts: Vec<String>,
+    /// What the page prints beside it: label and section heading (see [`crate::form::labels`]).
+    page_text: Option<String>,
+    /// The writing space itself, on a form without fields: proposed as a box.
+    place: Option<BoxSpec>,
     /// Reading order: page, then top to bottom, then left to right.
     order: (usize, i64, i64, usize),
 }
@@ -390,8 +398,14 @@ enum Slot {
 ///
 /// How fields are recognised:
 ///
-/// 1. Each field's name and its tooltip (`/TU`, what many forms show as the label) are read
-///    separately. A name of formtool's own form (`Customer_MicrosoftId`) is taken as is.
+/// 1. Each field's name, its tooltip (`/TU`) and what the page prints beside it are read
+///    separately. A name of formtool's own form (`Customer_MicrosoftId`) is taken as is. The
+///    page text ([`crate::form::labels`]) is the label to the field's left or just above it,
+///    after the party words of its section heading ("Microsoft ID" under "Section 2.
+///    Customer" reads "customer Microsoft ID"); for a checkbox, the sentence after it; for a
+///    signature field whose label and heading name no party, the nearest line that does.
+///    It scores one point more than the same reading of a name or tooltip: a field named
+///    `Text7` is known by its label alone, and where name and label disagree the label wins.
 /// 2. Text is normalised: camelCase and digit runs split (`CustomerTenantId1` →
 ///    `customer tenant id 1`), lower-cased, punctuation and `_` become spaces, `e-mail` →
 ///    `email`. Words are reduced to concepts through synonym lists (`mpn`, `microsoft`,
@@ -411,8 +425,18 @@ enum Slot {
 /// 6. Every (field, role) pair is scored; pairs are taken best first, each field and each role
 ///    at most once, ties going to the field earlier in reading order. So a field is never
 ///    mapped to two roles, nor two fields to one role.
+/// 7. A form without fields gets `[boxes]` the same way: each writing space the page draws
+///    (the rule or rectangle by a label, the free space after a label ending in ':', the
+///    square before an attestation sentence, the rectangle by "Signature") is a candidate,
+///    read by its label and heading.
 pub fn propose_detailed(doc: &Document) -> Proposal {
-    let candidates = candidates(doc);
+    let page = PageLabels::read(doc);
+    let mut candidates = candidates(doc);
+    if candidates.is_empty() {
+        candidates = spot_candidates(&page);
+    } else if page.has_text() {
+        describe_candidates(doc, &page, &mut candidates);
+    }
     // (score, candidate index, slot)
     let mut scored: Vec<(i32, usize, Slot, usize)> = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
@@ -428,6 +452,19 @@ pub fn propose_detailed(doc: &Document) -> Proposal {
                 let e = best.entry(slot).or_insert((score, t));
                 if score > e.0 {
                     *e = (score, t);
+                }
+            }
+        }
+        // The printed label counts like a name or tooltip, and one point more: where the name
+        // and the page disagree, a reviewer reads the page.
+        if let Some(text) = &c.page_text {
+            let t = c.texts.len();
+            for (slot, score) in slots_for(&Concepts::of(text), c.kind) {
+                let e = best.entry(slot).or_insert((score + 1, t));
+                if score + 1 > e.0 {
+                    *e = (score + 1, t);
+                } else if score + 1 == e.0 {
+                    e.0 += 1;
                 }
             }
         }
@@ -449,11 +486,24 @@ pub fn propose_detailed(doc: &Document) -> Proposal {
         if taken_fields.contains(&i) || proposal.profile.fields.contains_key(&key) {
             continue;
         }
-        taken_fields.insert(i);
         let c = &candidates[i];
+        if proposal.profile.boxes.contains_key(&key) {
+            continue;
+        }
+        taken_fields.insert(i);
+        if let Some(place) = c.place {
+            proposal.profile.boxes.insert(key.clone(), place);
+            if let Some(text) = &c.page_text {
+                proposal.notes.insert(key, format!("label: {text}"));
+            }
+            continue;
+        }
         proposal.profile.fields.insert(key.clone(), c.name.clone());
-        let by = c.texts.get(t).filter(|text| **text != c.name);
-        if let Some(text) = by {
+        if t == c.texts.len() {
+            if let Some(text) = &c.page_text {
+                proposal.notes.insert(key, format!("label: {text}"));
+            }
+        } else if let Some(text) = c.texts.get(t).filter(|text| **text != c.name) {
             proposal.notes.insert(key, format!("tooltip: {text}"));
         }
     }
@@ -534,11 +584,68 @@ fn candidates(doc: &Document) -> Vec<Candidate> {
             let (top, left) = w.and_then(|w| w.rect).map(|r| (-(r.y2 as i64), r.x1 as i64)).unwrap_or((0, 0));
             let mut texts = vec![f.name.clone()];
             texts.extend(tooltip);
-            Candidate { name: f.name, kind: f.kind, texts, order: (page, top, left, index) }
+            Candidate {
+                name: f.name,
+                kind: f.kind,
+                texts,
+                page_text: None,
+                place: None,
+                order: (page, top, left, index),
+            }
         })
         .collect();
     out.sort_by_key(|c| c.order);
     out
+}
+
+/// Give each field what the page prints beside its widget.
+fn describe_candidates(doc: &Document, page: &PageLabels, candidates: &mut [Candidate]) {
+    let fields = form_fields(doc);
+    let by_name: HashMap<&str, &FormField> = fields.iter().map(|f| (f.name.as_str(), f)).collect();
+    for c in candidates {
+        let Some(w) = by_name.get(c.name.as_str()).and_then(|f| f.first_widget()) else { continue };
+        if let (Some(p), Some(r)) = (w.page, w.rect) {
+            c.page_text = page.describe(p, r.normalized(), c.kind);
+        }
+    }
+}
+
+/// A form without fields: each writing space the page draws is a candidate for a box.
+fn spot_candidates(page: &PageLabels) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = page
+        .writing_spaces()
+        .into_iter()
+        .enumerate()
+        .map(|(index, s)| Candidate {
+            name: String::new(),
+            kind: Some(s.kind),
+            texts: Vec::new(),
+            page_text: Some(s.text),
+            // To the hundredth of a point, as the profile writes it: what is proposed is what
+            // is saved.
+            place: Some(BoxSpec { page: s.page, rect: [s.rect.x1, s.rect.y1, s.rect.x2, s.rect.y2].map(hundredths) }),
+            order: (s.page, -(s.rect.y2 as i64), s.rect.x1 as i64, index),
+        })
+        .collect();
+    out.sort_by_key(|c| c.order);
+    out
+}
+
+/// The words of a heading that say whose section it is (party words) or that it is the
+/// signing section.
+pub fn section_words(text: &str) -> Vec<String> {
+    let keep = ["cur", "new", "customer", "partner", "tenant", "signature", "signer"];
+    tokens(text).into_iter().filter(|t| concepts_of(t).iter().any(|c| keep.contains(c))).collect()
+}
+
+fn hundredths(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Whether `text` names a party of the transfer (current or new partner, customer).
+pub fn names_party(text: &str) -> bool {
+    let c = Concepts::of(text);
+    c.has("cur") || c.has("new") || c.has("customer") || c.has("partner")
 }
 
 /// Give each subscription slot its number: its own, shifted if the form counts from 0, else
@@ -646,7 +753,7 @@ pub fn tokens(text: &str) -> Vec<String> {
 fn concepts_of(word: &str) -> &'static [&'static str] {
     match word {
         "current" | "existing" | "old" | "losing" | "outgoing" | "previous" | "transferring" | "releasing"
-        | "incumbent" => &["cur"],
+        | "incumbent" | "record" => &["cur"],
         "new" | "gaining" | "receiving" | "incoming" | "destination" | "acquiring" | "future" => &["new"],
         "partner" | "csp" | "reseller" | "provider" | "distributor" => &["partner"],
         "customer" | "client" | "enduser" => &["customer"],
@@ -666,7 +773,7 @@ fn concepts_of(word: &str) -> &'static [&'static str] {
         "relationship" => &["relationship"],
         "agreement" | "mca" => &["agreement"],
         "signer" | "signatory" | "printed" | "print" | "signed" | "authorized" | "authorised" => &["signer"],
-        "signature" | "sign" | "sig" => &["signature"],
+        "signature" | "signatures" | "sign" | "sig" => &["signature"],
         "title" | "position" | "job" | "designation" => &["title"],
         "date" | "dated" => &["date"],
         _ => &[],
@@ -769,9 +876,13 @@ pub fn write_proposal(doc: &Document, blank: &[u8], form: &Path, out: &Path, for
     let (proposal, text) = proposal_toml(doc, blank, &name);
     let flat = form_fields(doc).is_empty();
     crate::output::write_atomic(out, text.as_bytes(), force)?;
-    eprintln!("wrote {} ({} roles mapped); review it before filling", out.display(), proposal.profile.fields.len());
+    let mapped = proposal.profile.fields.len() + proposal.profile.boxes.len();
+    eprintln!("wrote {} ({mapped} roles mapped); review it before filling", out.display());
     if flat {
-        eprintln!("{}: the form has no fields; give each role a [boxes] entry by hand", form.display());
+        eprintln!(
+            "{}: the form has no fields; its writing spaces were proposed as [boxes] from the printed labels",
+            form.display()
+        );
     }
     for key in &proposal.unmapped {
         eprintln!("unmapped required role: {key}");
