@@ -48,7 +48,7 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
         error: None,
         form: None,
     };
-    let model = match form_model(form.fields(), options) {
+    let model = match form_model(form.fields(), form.latest(), options) {
         Ok(model) => with_signature_widgets(model, &form),
         Err(why) => return FormReport::error(file, &form.sha256, &why),
     };
@@ -106,26 +106,38 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
 /// else the `--profile` whose fields the form has. A fillable form that is neither is an error
 /// that says what the form is and how to proceed, never a list of failed checks. A PDF without
 /// fields (a scan, a flattened copy) is read as the embedded form.
-pub fn form_model<'a>(fields: &[FormField], options: &'a VerifyOptions) -> Result<&'a FormModel, String> {
+pub fn form_model<'a>(
+    fields: &[FormField],
+    doc: &Document,
+    options: &'a VerifyOptions,
+) -> Result<&'a FormModel, String> {
     let embedded = FormModel::embedded();
     if fields.is_empty() {
-        return Ok(embedded);
+        // A flat foreign form is known by its pages: they still draw its blank pages.
+        let flat = options.forms.iter().find(|m| !m.page_content.is_empty() && m.not_a_fill(doc).is_none());
+        return Ok(flat.unwrap_or(embedded));
     }
     let names = || fields.iter().map(|f| f.name.as_str());
     let ours = embedded.recognised(names());
     if ours > 0 && ours * 2 >= fields.len() {
         return Ok(embedded);
     }
-    // The profile that explains the most fields, as long as it finds every field it maps.
+    // The profile that explains the most fields, as long as it finds every field it maps; or a
+    // flat form's profile (it maps no field) whose pages the file still draws, the fields being
+    // signature fields added by the signers.
+    let present: std::collections::HashSet<&str> = names().collect();
     let best = options
         .forms
         .iter()
-        .filter(|m| {
-            let present: std::collections::HashSet<&str> = names().collect();
-            m.places.values().filter_map(|p| p.field.as_deref()).all(|f| present.contains(f))
-        })
+        .filter(|m| m.places.values().filter_map(|p| p.field.as_deref()).all(|f| present.contains(f)))
         .max_by_key(|m| m.recognised(names()));
     if let Some(model) = best.filter(|m| m.recognised(names()) > 0) {
+        return Ok(model);
+    }
+    let flat = options.forms.iter().find(|m| {
+        m.places.values().all(|p| p.field.is_none()) && !m.page_content.is_empty() && m.not_a_fill(doc).is_none()
+    });
+    if let Some(model) = flat {
         return Ok(model);
     }
     let profiles = if options.forms.is_empty() {
@@ -211,7 +223,61 @@ impl Values {
             by_role.insert(role, value);
             kinds.insert(role, f.kind);
         }
-        Values { by_role, kinds, not_shown }
+        let mut values = Values { by_role, kinds, not_shown };
+        values.read_boxes(model, doc);
+        values
+    }
+
+    /// The values of a form without fields: the text printed inside each role's box, or for a
+    /// checkbox, a mark drawn inside it. Text counts only where the page also paints visible
+    /// text (not white, not clipped away, not invisible), so a value must be seen to count.
+    fn read_boxes(&mut self, model: &FormModel, doc: &Document) {
+        let boxed: Vec<(Role, usize, Rect)> = model
+            .places
+            .iter()
+            .filter(|(role, place)| place.field.is_none() && !matches!(role, Role::Signature(_)))
+            .filter_map(|(role, place)| Some((*role, place.page?, place.rect?)))
+            .collect();
+        if boxed.is_empty() {
+            return;
+        }
+        let texts = crate::form::page_text::read_pages(doc);
+        let pages = doc.get_pages();
+        let mut painted: BTreeMap<usize, Vec<marks::Painted>> = BTreeMap::new();
+        for (role, page, rect) in boxed {
+            let shown = painted.entry(page).or_insert_with(|| {
+                let Some(id) = pages.get(&(page as u32)) else { return Vec::new() };
+                let (content, resources) = marks::page_content(doc, *id);
+                marks::painted_in_content(doc, &content, resources.as_ref())
+            });
+            let kind = role.kind();
+            let value = if kind == FieldKind::Checkbox {
+                let ticked = shown.iter().any(|m| {
+                    m.certainly_visible()
+                        && fraction_inside(&m.bbox, &rect) >= 0.8
+                        && !marks::is_box_outline(&m.bbox, &rect)
+                        && m.bbox.width().max(m.bbox.height()) >= rect.width().min(rect.height()) * 0.3
+                });
+                Some(if ticked { "Yes" } else { "Off" }.to_string())
+            } else {
+                let lines: Vec<&str> = texts
+                    .iter()
+                    .filter(|p| p.page == page)
+                    .flat_map(|p| &p.lines)
+                    .filter(|l| {
+                        let line = Rect::new(l.x1, l.y, l.x2, l.y + l.size * 0.7);
+                        rect.contains((l.x1 + l.x2) / 2.0, l.y + l.size * 0.3)
+                            && shown
+                                .iter()
+                                .any(|m| m.kind == Kind::Text && m.certainly_visible() && m.bbox.intersects(&line))
+                    })
+                    .map(|l| l.text.as_str())
+                    .collect();
+                Some(lines.join(" ")).filter(|t| !t.trim().is_empty())
+            };
+            self.by_role.insert(role, value);
+            self.kinds.insert(role, Some(kind));
+        }
     }
 
     /// Why the value of `role` would not be seen as stored, if it would not.
