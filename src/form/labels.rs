@@ -11,8 +11,9 @@
 //! signature field whose label and heading name no party by the nearest line that does.
 //!
 //! For a form without fields, [`PageLabels::writing_spaces`] finds where a person would write:
-//! the rule or rectangle to the right of or below each label (else the free space after it up
-//! to the next text), a line or box named by the caption under it ("Signature of the customer"),
+//! the rule or rectangle to the right of or below each label (else, for a label ending in ':',
+//! the free space after it up to the next text), a line or box named by the caption under it
+//! ("Signature of the customer"),
 //! the rectangles by "Signature", and the small squares before sentences.
 //!
 //! The profile proposal ([`crate::form::profile::propose_detailed`]) turns these descriptions
