@@ -11,8 +11,8 @@
 //! signature field whose label and heading name no party by the nearest line that does.
 //!
 //! For a form without fields, [`PageLabels::writing_spaces`] finds where a person would write:
-//! the rule or rectangle to the right of or below each label (else, for a label ending in ':',
-//! the free space after it up to the next text), a line or box named by the caption under it
+//! the rule or rectangle to the right of or below each label (else the free space after it up
+//! to the next text on its line), a line or box named by the caption under it
 //! ("Signature of the customer"),
 //! the rectangles by "Signature", and the small squares before sentences.
 //!
@@ -332,7 +332,7 @@ impl PageLabels {
         // A label with nothing drawn to write on: the free space after it, up to the next text
         // on its line or the right margin.
         for (li, l) in labels.iter().enumerate() {
-            if label_done[li] || !l.text.trim_end().ends_with(':') {
+            if label_done[li] {
                 continue;
             }
             let next = p
@@ -361,7 +361,8 @@ impl PageLabels {
 
     /// The right edge of the page's printed matter, a default margin when it prints nothing.
     fn right_margin(&self, p: &PageContent) -> f32 {
-        p.lines.iter().map(|l| l.x2).chain(p.rects.iter().map(|r| r.x2)).fold(0.0, f32::max).max(300.0)
+        let segments = p.segments.iter().map(|s| s.x1.max(s.x2));
+        p.lines.iter().map(|l| l.x2).chain(p.rects.iter().map(|r| r.x2)).chain(segments).fold(0.0, f32::max).max(300.0)
     }
 }
 
@@ -442,8 +443,9 @@ mod tests {
         assert!(texts.iter().any(|(t, k)| t.contains("Agreement") && *k == FieldKind::Checkbox), "{texts:?}");
         let id = spots.iter().find(|s| s.text == "customer Microsoft ID").unwrap();
         assert_eq!(id.rect, Rect::new(170.0, 617.0, 550.0, 633.0));
-        // "Admin email" has nothing drawn after it and does not end with a colon: no space.
-        assert!(!texts.iter().any(|(t, _)| t.contains("Admin email")), "{texts:?}");
+        // "Admin email" has nothing drawn by it: the free space after it, to the margin.
+        let email = spots.iter().find(|s| s.text.contains("Admin email")).unwrap();
+        assert_eq!(email.rect, Rect::new(50.0 + 11.0 * 4.5 + 4.0, 597.0, 550.0, 612.0));
     }
 
     #[test]
