@@ -12,7 +12,9 @@
 //!
 //! For a form without fields, [`PageLabels::writing_spaces`] finds where a person would write:
 //! the rule or rectangle to the right of or below each label (else the free space after it up
-//! to the next text), the rectangles by "Signature", and the small squares before sentences.
+//! to the next text on its line), a line or box named by the caption under it
+//! ("Signature of the customer"),
+//! the rectangles by "Signature", and the small squares before sentences.
 //!
 //! The profile proposal ([`crate::form::profile::propose_detailed`]) turns these descriptions
 //! into roles with the same word lists it uses for field names and tooltips.
@@ -26,6 +28,10 @@ use lopdf::Document;
 const LEFT_REACH: f32 = 200.0;
 /// How far above a writing space its label may sit (baseline above the space's top).
 const ABOVE_REACH: f32 = 24.0;
+/// How far (points) a caption's top may sit below the line or box it names, and how much
+/// farther than a label before or above it a caption counts.
+const CAPTION_GAP: f32 = 10.0;
+const CAPTION_PENALTY: f32 = 12.0;
 /// The side of a square read as a tick box, in points.
 const SQUARE_MIN: f32 = 5.0;
 const SQUARE_MAX: f32 = 20.0;
@@ -275,6 +281,11 @@ impl PageLabels {
         let mut pairs: Vec<(f32, usize, Space, Rect)> = Vec::new();
         for (li, l) in labels.iter().enumerate() {
             for (bi, b) in boxes.iter().enumerate() {
+                // A caption under its box.
+                let gap = b.y1 - (l.y + l.size);
+                if (-1.0..=CAPTION_GAP).contains(&gap) && l.x1 >= b.x1 - 8.0 && l.x1 < b.x2 {
+                    pairs.push((gap + CAPTION_PENALTY, li, Space::Box(bi), *b));
+                }
                 // To the right, the baseline inside the box's band.
                 if b.x1 >= l.x2 - 2.0 && b.x1 - l.x2 < LEFT_REACH && l.y >= b.y1 - 2.0 && l.y <= b.y2 - 2.0 {
                     pairs.push((b.x1 - l.x2, li, Space::Box(bi), *b));
@@ -292,6 +303,13 @@ impl PageLabels {
                 if *y < l.y - 4.0 && l.y - y <= ABOVE_REACH && (x1 - l.x1).abs() <= 8.0 {
                     let top = (l.y - 2.0).min(y + 16.0);
                     pairs.push((l.y - y, li, Space::Rule(ri), Rect::new(*x1, *y, *x2, top)));
+                }
+                // A caption under its line ("Signature of the customer" below the rule to sign
+                // on): weaker than a label before or above, so a row's own label wins.
+                let gap = y - (l.y + l.size);
+                if (-1.0..=CAPTION_GAP).contains(&gap) && l.x1 >= x1 - 8.0 && l.x1 < *x2 {
+                    let height = if (l.text.to_lowercase()).contains("signature") { 36.0 } else { 16.0 };
+                    pairs.push((gap + CAPTION_PENALTY, li, Space::Rule(ri), Rect::new(*x1, *y, *x2, y + height)));
                 }
             }
         }
@@ -314,7 +332,7 @@ impl PageLabels {
         // A label with nothing drawn to write on: the free space after it, up to the next text
         // on its line or the right margin.
         for (li, l) in labels.iter().enumerate() {
-            if label_done[li] || !l.text.trim_end().ends_with(':') {
+            if label_done[li] {
                 continue;
             }
             let next = p
@@ -343,7 +361,8 @@ impl PageLabels {
 
     /// The right edge of the page's printed matter, a default margin when it prints nothing.
     fn right_margin(&self, p: &PageContent) -> f32 {
-        p.lines.iter().map(|l| l.x2).chain(p.rects.iter().map(|r| r.x2)).fold(0.0, f32::max).max(300.0)
+        let segments = p.segments.iter().map(|s| s.x1.max(s.x2));
+        p.lines.iter().map(|l| l.x2).chain(p.rects.iter().map(|r| r.x2)).chain(segments).fold(0.0, f32::max).max(300.0)
     }
 }
 
@@ -424,8 +443,35 @@ mod tests {
         assert!(texts.iter().any(|(t, k)| t.contains("Agreement") && *k == FieldKind::Checkbox), "{texts:?}");
         let id = spots.iter().find(|s| s.text == "customer Microsoft ID").unwrap();
         assert_eq!(id.rect, Rect::new(170.0, 617.0, 550.0, 633.0));
-        // "Admin email" has nothing drawn after it and does not end with a colon: no space.
-        assert!(!texts.iter().any(|(t, _)| t.contains("Admin email")), "{texts:?}");
+        // "Admin email" has nothing drawn by it: the free space after it, to the margin.
+        let email = spots.iter().find(|s| s.text.contains("Admin email")).unwrap();
+        assert_eq!(email.rect, Rect::new(50.0 + 11.0 * 4.5 + 4.0, 597.0, 550.0, 612.0));
+    }
+
+    #[test]
+    fn a_signature_line_is_found_by_its_caption_below() {
+        let page = PageContent {
+            page: 1,
+            lines: vec![
+                line(50.0, 200.0, "Signatures", true),
+                line(50.0, 120.0, "Signature of the current partner", false),
+                line(300.0, 120.0, "Signature of the customer", false),
+                line(50.0, 90.0, "Date:", false),
+            ],
+            rects: Vec::new(),
+            segments: vec![
+                Segment { x1: 50.0, y1: 135.0, x2: 250.0, y2: 135.0 },
+                Segment { x1: 300.0, y1: 135.0, x2: 500.0, y2: 135.0 },
+            ],
+        };
+        let spots = PageLabels::from_pages(vec![page]).writing_spaces();
+        let customer = spots.iter().find(|s| s.text.contains("customer")).unwrap();
+        assert_eq!((customer.kind, customer.rect), (FieldKind::Signature, Rect::new(300.0, 135.0, 500.0, 171.0)));
+        let partner = spots.iter().find(|s| s.text.contains("current partner")).unwrap();
+        assert_eq!(partner.rect, Rect::new(50.0, 135.0, 250.0, 171.0));
+        // "Date:" has nothing drawn by it: the free space after it.
+        let date = spots.iter().find(|s| s.text.contains("Date")).unwrap();
+        assert!(date.rect.x1 > 70.0 && date.rect.y1 < 90.0 && date.rect.y2 > 95.0, "{date:?}");
     }
 
     #[test]

@@ -29,6 +29,9 @@ use crate::pdf::{Rect, get, number};
 const MAX_XOBJECT_DEPTH: usize = 4;
 /// At most this many text pieces and path pieces are kept per page.
 const MAX_ITEMS: usize = 20_000;
+/// At most this many bytes of Form XObject content are interpreted per page, however often
+/// the page draws them: a small page painting one large XObject a thousand times must end.
+const MAX_XOBJECT_BYTES: usize = 16 * 1024 * 1024;
 
 /// One line of text as printed: a run of glyphs on one baseline in one style.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +82,8 @@ pub fn read_pages(doc: &Document) -> Vec<PageContent> {
         .into_iter()
         .map(|(n, id)| {
             let mut page = PageContent { page: n as usize, ..Default::default() };
-            let mut reader = Reader { doc, pieces: Vec::new(), page: &mut page, fonts: HashMap::new() };
+            let mut reader =
+                Reader { doc, pieces: Vec::new(), page: &mut page, fonts: HashMap::new(), xobject_bytes: 0 };
             if let Ok(data) = crate::pdf::limits::page_content(doc, id) {
                 let resources = page_resources(doc, id);
                 reader.run(&data, resources, Matrix::IDENTITY, 0);
@@ -206,6 +210,8 @@ struct Reader<'a, 'p> {
     pieces: Vec<Piece>,
     page: &'p mut PageContent,
     fonts: HashMap<(usize, Vec<u8>), Font<'a>>,
+    /// Form XObject content interpreted so far on this page.
+    xobject_bytes: usize,
 }
 
 impl<'a> Reader<'a, '_> {
@@ -408,6 +414,10 @@ impl<'a> Reader<'a, '_> {
                         .unwrap_or(Matrix::IDENTITY);
                     let inner = get(doc, &stream.dict, b"Resources").and_then(|r| r.as_dict().ok()).or(resources);
                     if let Some(data) = crate::pdf::limits::content_stream(stream) {
+                        self.xobject_bytes += data.len();
+                        if self.xobject_bytes > MAX_XOBJECT_BYTES {
+                            return;
+                        }
                         self.run(&data, inner, matrix.then(&st.ctm), depth + 1);
                     }
                 }
@@ -474,8 +484,8 @@ fn join_lines(mut pieces: Vec<Piece>) -> Vec<TextLine> {
                     line.x2 = line.x2.max(p.x2);
                     continue;
                 }
-                out.push(current.take().unwrap_or_else(|| unreachable!()));
             }
+            out.extend(current.take());
             current = Some(TextLine { x1: p.x1, y: p.y, x2: p.x2, size: p.size, bold: p.bold, text: p.text });
         }
         out.extend(current);
@@ -504,6 +514,68 @@ mod tests {
         ]);
         let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["Company name", "Microsoft", "Next"]);
+    }
+
+    /// A one-page document drawing `content`, with a font F1 (WinAnsi, no widths) and a Form
+    /// XObject X1 that draws itself twice.
+    fn doc_with(content: &[u8]) -> Document {
+        use lopdf::{Stream, dictionary};
+        let mut doc = Document::with_version("1.7");
+        let pages = doc.new_object_id();
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica-Bold", "Encoding" => "WinAnsiEncoding",
+        });
+        let xobject = doc.new_object_id();
+        let x_res =
+            dictionary! { "XObject" => dictionary! { "X1" => xobject }, "Font" => dictionary! { "F1" => font } };
+        let x_stream = Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 9.into(), 9.into()], "Resources" => x_res.clone() },
+            b"/X1 Do /X1 Do BT /F1 9 Tf (loop) Tj ET".to_vec(),
+        );
+        doc.objects.insert(xobject, Object::Stream(x_stream));
+        let contents = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => contents, "Resources" => x_res,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        doc
+    }
+
+    #[test]
+    fn text_rules_and_boxes_are_placed_through_the_matrices() {
+        let doc = doc_with(
+            b"q 2 0 0 2 10 20 cm BT /F1 9 Tf 1 0 0 1 30 40 Tm (Company ) Tj [(na) -300 (me)] TJ ET Q               0.5 w 100 100 m 300 100 l S 50 50 12 12 re S 1 1 1 rg 0 0 612 2 re f",
+        );
+        let page = &read_pages(&doc)[0];
+        let line = page.lines.iter().find(|l| l.text.starts_with("Company")).unwrap();
+        assert_eq!(line.text, "Company na me");
+        assert_eq!((line.x1, line.y, line.size), (70.0, 100.0, 18.0));
+        assert!(line.bold);
+        assert!(page.segments.iter().any(|s| s.horizontal() == Some((100.0, 300.0, 100.0))));
+        assert!(page.segments.iter().any(|s| s.horizontal() == Some((0.0, 612.0, 1.0))));
+        assert_eq!(page.rects, [Rect::new(50.0, 50.0, 62.0, 62.0)]);
+        // The self-drawing XObject ends at the depth limit.
+        let looped = read_pages(&doc_with(b"/X1 Do"));
+        assert!(looped[0].lines.iter().all(|l| l.text.contains("loop")));
+    }
+
+    #[test]
+    fn malformed_content_reads_without_panicking() {
+        for content in [
+            &b"Q Q Q ET BT Tj TJ ' \" cm 1 2 cm Tf /F9 Tf (x) Tj re m l h S"[..],
+            b"BT /F1 1e38 Tf 1e38 0 0 1e38 1e38 1e38 Tm (overflow) Tj [(a) 1e38 (b)] TJ ET",
+            b"BT /F1 9 Tf 0 0 0 0 0 0 Tm (flat) Tj 3 Tr (invisible) Tj ET /Nope Do /F1 Do",
+            b"\xff\xfe garbage ((( [[ << >> ",
+            b"",
+        ] {
+            let _ = read_pages(&doc_with(content));
+        }
     }
 
     #[test]

@@ -426,7 +426,7 @@ enum Slot {
 ///    at most once, ties going to the field earlier in reading order. So a field is never
 ///    mapped to two roles, nor two fields to one role.
 /// 7. A form without fields gets `[boxes]` the same way: each writing space the page draws
-///    (the rule or rectangle by a label, the free space after a label ending in ':', the
+///    (the rule or rectangle by a label, else the free space after the label, the
 ///    square before an attestation sentence, the rectangle by "Signature") is a candidate,
 ///    read by its label and heading.
 pub fn propose_detailed(doc: &Document) -> Proposal {
