@@ -78,8 +78,9 @@ pub struct FormModel {
     pub description: String,
     /// Whether this is formtool's own embedded form.
     pub embedded: bool,
-    /// Hex SHA-256 of the blank form's bytes, when known.
-    pub blank_sha256: Option<String>,
+    /// Hex SHA-256 of the blank form's bytes, when a profile records it (see
+    /// [`FormModel::blank_digest`], which also knows the embedded form's).
+    blank_sha256: Option<String>,
     /// `(width, height)` in points of each page of the blank form.
     pub page_sizes: Vec<(f32, f32)>,
     /// Every role the form has, and where.
@@ -129,7 +130,9 @@ impl FormModel {
             FormModel {
                 description: "formtool's embedded transfer form".to_string(),
                 embedded: true,
-                blank_sha256: Some(template::blank_sha256().to_string()),
+                // Computed on demand: building the blank form to hash it costs more than
+                // checking a form, and only some commands need it.
+                blank_sha256: None,
                 page_sizes: vec![(layout::PAGE_WIDTH, layout::PAGE_HEIGHT)],
                 page_content: Vec::new(),
                 places,
@@ -198,6 +201,11 @@ impl FormModel {
             by_field,
             open_subscriptions: false,
         }
+    }
+
+    /// Hex SHA-256 of the blank form's bytes, when known.
+    pub fn blank_digest(&self) -> Option<&str> {
+        if self.embedded { Some(template::blank_sha256()) } else { self.blank_sha256.as_deref() }
     }
 
     /// The role a field of this form carries, if any.
