@@ -605,7 +605,8 @@ impl Diff<'_> {
             }
         }
         // Appearances may change only with a value a rule allows to change.
-        let appearance_may_change = if is_sig { before.value.is_none() } else { !was_locked };
+        let field_locked = self.field_locks.contains_key(field_name);
+        let appearance_may_change = if is_sig { before.value.is_none() } else { !was_locked } && !field_locked;
         let mut dicts: Vec<(Option<ObjectId>, Option<ObjectId>)> = vec![(before.id, after.id)];
         for (w0, w1) in before.widgets.iter().zip(&after.widgets) {
             if w0.id != before.id {
@@ -620,7 +621,12 @@ impl Diff<'_> {
             self.explained.insert(id0);
             self.explained.insert(id1);
             let (prev, next) = (self.prev, self.next);
-            let (Ok(d0), Ok(d1)) = (prev.get_dictionary(id0), next.get_dictionary(id1)) else { continue };
+            let (Ok(d0), Ok(d1)) = (prev.get_dictionary(id0), next.get_dictionary(id1)) else {
+                if prev.objects.contains_key(&id0) && !next.objects.contains_key(&id1) {
+                    self.problem(format!("{field_name}: object {} {} R was freed after it was signed", id1.0, id1.1));
+                }
+                continue;
+            };
             if id0 != id1 {
                 self.problem(format!("{field_name} was replaced by another object"));
             }
