@@ -20,7 +20,7 @@
 //! into roles with the same word lists it uses for field names and tooltips.
 
 use crate::form::page_text::{PageContent, Segment, TextLine, read_pages};
-use crate::form::profile::{names_party, section_words, tokens};
+use crate::form::vocabulary::{names_party, section_words, tokens};
 use crate::pdf::{FieldKind, Rect};
 use lopdf::Document;
 

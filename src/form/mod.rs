@@ -18,6 +18,7 @@ pub mod page_text;
 pub mod profile;
 pub mod stamp;
 pub mod template;
+pub mod vocabulary;
 
 pub use crate::pdf::{FieldKind, Rect};
 pub use layout::{Party, Role};

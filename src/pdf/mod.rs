@@ -17,6 +17,7 @@
 pub mod limits;
 pub mod marks;
 pub mod revisions;
+pub mod structure;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;

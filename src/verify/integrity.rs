@@ -25,36 +25,15 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::pdf::marks::{self, fraction_inside};
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, get, is_ticked, rect_from, resolve};
+use crate::verify::mdp;
 use crate::verify::returned::Returned;
-
-/// The changes allowed after a signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    FillBlankField,
-    TickBox,
-    AddSignature,
-    DrawInSignatureBox,
-    ValidationData,
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Rule::FillBlankField => "fill a field that was blank",
-            Rule::TickBox => "tick an attestation box",
-            Rule::AddSignature => "add a signature",
-            Rule::DrawInSignatureBox => "draw inside a signature box",
-            Rule::ValidationData => "add validation data",
-        })
-    }
-}
+pub use crate::verify::rules::Rule;
 
 /// The outcome of the integrity check.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +78,8 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
     let Some(&first) = signed.iter().min() else {
         return result;
     };
+    let certification = mdp::certification(form);
+    let locks = mdp::locks(form);
     if form.trailing_garbage {
         result.problems.push("there are bytes after the last end-of-file marker that no revision accounts for".into());
     }
@@ -118,8 +99,20 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
             problems: Vec::new(),
             applied: Vec::new(),
             explained: BTreeSet::new(),
+            annotated: false,
+            content_added: false,
+            field_locks: &mdp::field_locks(form, &locks, i - 1),
         };
         diff.run();
+        if let Some(cert) = &certification
+            && cert.revision < i
+        {
+            let added_signatures =
+                form.signatures.iter().filter(|s| s.revision == Some(i) && !s.is_document_timestamp()).count();
+            if let Some(broken) = cert.broken_by(&diff.applied, added_signatures, diff.annotated, diff.content_added) {
+                diff.problem(broken);
+            }
+        }
         result.problems.extend(diff.problems);
         for rule in diff.applied {
             if !result.applied.contains(&rule) {
@@ -161,6 +154,12 @@ struct Diff<'a> {
     applied: Vec<Rule>,
     /// Objects whose changes a semantic comparison has judged.
     explained: BTreeSet<ObjectId>,
+    /// Annotations other than widgets were added (certification P=2 forbids that).
+    annotated: bool,
+    /// Page content was appended (no certification level allows that).
+    content_added: bool,
+    /// Field names locked by a FieldMDP signature before these revisions, with what locked them.
+    field_locks: &'a BTreeMap<String, String>,
 }
 
 /// Same value, ignoring where in the file it was read from and how numbers are written
@@ -241,10 +240,22 @@ impl Diff<'_> {
                 other => self.problem(format!("the document catalog's /{} changed", name(other))),
             }
         }
-        // Validation data and metadata may be updated in place.
-        for key in [b"DSS".as_slice(), b"Metadata"] {
-            if let Ok(obj) = p.get(key) {
-                self.explain_reachable(self.prev, obj, 4);
+        // Validation data and metadata may be updated in place; the document security store
+        // only with what it may hold (certificates, OCSP responses, CRLs), not with whatever
+        // an earlier revision listed there (such as the page content).
+        if let Ok(obj) = p.get(b"Metadata") {
+            self.explain_reachable(self.prev, obj, 4);
+        }
+        for (doc, dict) in [(self.prev, p), (self.next, n)] {
+            if let Ok(dss) = dict.get(b"DSS") {
+                let mut found = crate::verify::dss::Contents::default();
+                crate::verify::dss::read(doc, dss, &mut found);
+                self.explained.extend(found.validation);
+                if let Some(what) = found.problems.first() {
+                    self.problem(format!(
+                        "the document security store (/DSS) may hold only certificates, OCSP responses and CRLs, but holds {what}"
+                    ));
+                }
             }
         }
         if let Some(info) = self.prev.trailer.get(b"Info").ok().and_then(|i| i.as_reference().ok()) {
@@ -445,7 +456,10 @@ impl Diff<'_> {
                     "page {number}: content was added outside the signature boxes, at [{:.0} {:.0} {:.0} {:.0}]",
                     m.bbox.x1, m.bbox.y1, m.bbox.x2, m.bbox.y2
                 )),
-                None if !painted.is_empty() => self.apply(Rule::DrawInSignatureBox),
+                None if !painted.is_empty() => {
+                    self.content_added = true;
+                    self.apply(Rule::DrawInSignatureBox)
+                }
                 None => {}
             }
         }
@@ -469,6 +483,14 @@ impl Diff<'_> {
             .filter(|d| d.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Widget".as_slice()))
             .filter_map(|d| d.get(b"Rect").ok().and_then(|r| rect_from(self.prev, r)))
             .collect();
+        let empty_sigs: Vec<Rect> = self
+            .prev_fields
+            .iter()
+            .filter(|f| f.kind == Some(FieldKind::Signature) && f.value.is_none())
+            .flat_map(|f| f.widgets.iter())
+            .filter(|w| w.page == Some(number))
+            .filter_map(|w| w.rect)
+            .collect();
         for a in new.iter().filter(|a| !old.contains(a)) {
             let Ok(d) = resolve(self.next, a).as_dict() else {
                 self.problem(format!("page {number}: an unreadable annotation was added"));
@@ -480,17 +502,30 @@ impl Diff<'_> {
             let invisible = rect.is_none_or(|r| r.width() <= 0.0 || r.height() <= 0.0) || flags & 0b10 != 0;
             match subtype.as_str() {
                 "Widget" => {
+                    // A visible new signature field must lie in a signature box, over no field
+                    // but that box's own empty signature field (a stamp a little larger than
+                    // its box hides nothing).
+                    let over = |r: &Rect| widget_rects.iter().filter(|w| w.intersects(r)).all(|w| empty_sigs.contains(w));
                     if field_type(self.next, d).as_deref() != Some("Sig") {
                         self.problem(format!("page {number}: a new form field was added"));
-                    } else if invisible || rect.is_some_and(|r| !widget_rects.iter().any(|w| w.intersects(&r))) {
+                    } else if invisible {
+                        self.apply(Rule::AddSignature);
+                    } else if let Some(r) = rect.filter(|r| !self.in_some_box(number, r)) {
+                        self.problem(format!(
+                            "page {number}: a new signature field was placed outside the signature boxes, at [{:.0} {:.0} {:.0} {:.0}]",
+                            r.x1, r.y1, r.x2, r.y2
+                        ));
+                    } else if rect.is_some_and(|r| over(&r)) {
                         self.apply(Rule::AddSignature);
                     } else {
                         self.problem(format!("page {number}: a new signature field was placed over another field"));
                     }
                 }
-                "Popup" if get(self.next, d, b"Open").and_then(|o| o.as_bool().ok()) != Some(true) => {}
                 _ => match rect {
-                    Some(r) if invisible || self.in_some_box(number, &r) => self.apply(Rule::DrawInSignatureBox),
+                    Some(r) if invisible || self.in_some_box(number, &r) => {
+                        self.annotated = true;
+                        self.apply(Rule::DrawInSignatureBox)
+                    }
                     Some(r) => self.problem(format!(
                         "page {number}: a {subtype} annotation was added outside the signature boxes, at [{:.0} {:.0} {:.0} {:.0}]",
                         r.x1, r.y1, r.x2, r.y2
@@ -523,6 +558,11 @@ impl Diff<'_> {
         let was_locked = self.locked.contains_key(field_name);
         let value_changed = before.value != after.value;
         let is_sig = kind == Some(FieldKind::Signature);
+        if let Some(lock) = self.field_locks.get(field_name)
+            && (value_changed || before.value.is_some() != after.value.is_some())
+        {
+            self.problem(format!("{field_name} changed after {lock} locked it (FieldMDP)"));
+        }
         if value_changed {
             if is_sig {
                 if before.value.is_some() {
@@ -543,7 +583,8 @@ impl Diff<'_> {
             }
         }
         // Appearances may change only with a value a rule allows to change.
-        let appearance_may_change = if is_sig { before.value.is_none() } else { !was_locked };
+        let field_locked = self.field_locks.contains_key(field_name);
+        let appearance_may_change = if is_sig { before.value.is_none() } else { !was_locked } && !field_locked;
         let mut dicts: Vec<(Option<ObjectId>, Option<ObjectId>)> = vec![(before.id, after.id)];
         for (w0, w1) in before.widgets.iter().zip(&after.widgets) {
             if w0.id != before.id {
@@ -558,7 +599,12 @@ impl Diff<'_> {
             self.explained.insert(id0);
             self.explained.insert(id1);
             let (prev, next) = (self.prev, self.next);
-            let (Ok(d0), Ok(d1)) = (prev.get_dictionary(id0), next.get_dictionary(id1)) else { continue };
+            let (Ok(d0), Ok(d1)) = (prev.get_dictionary(id0), next.get_dictionary(id1)) else {
+                if prev.objects.contains_key(&id0) && !next.objects.contains_key(&id1) {
+                    self.problem(format!("{field_name}: object {} {} R was freed after it was signed", id1.0, id1.1));
+                }
+                continue;
+            };
             if id0 != id1 {
                 self.problem(format!("{field_name} was replaced by another object"));
             }
@@ -580,11 +626,14 @@ impl Diff<'_> {
                 collect_refs(prev, ap, 2, &mut ids);
                 for id in ids {
                     self.explained.insert(id);
-                    if self.moved.as_ref().is_some_and(|m| !m.contains(&id)) {
+                    // Unmoved means unchanged, unless it is gone (freed).
+                    if self.moved.as_ref().is_some_and(|m| !m.contains(&id)) && next.objects.contains_key(&id) {
                         continue;
                     }
                     let changed = match (prev.get_object(id), next.get_object(id)) {
                         (Ok(a), Ok(b)) => !same(a, b),
+                        // Freed (marked deleted) since: the appearance is gone.
+                        (Ok(_), Err(_)) => true,
                         _ => false,
                     };
                     if changed && !appearance_may_change {
@@ -640,7 +689,27 @@ impl Diff<'_> {
             let what = describe_object(self.prev, id);
             self.problem(format!("object {} {} R ({what}) changed after it was signed", id.0, id.1));
         }
+        // Objects freed (marked deleted) since: whatever used them no longer shows them.
+        let freed: Vec<ObjectId> = self
+            .prev
+            .objects
+            .iter()
+            .filter(|(id, obj)| {
+                !self.next.objects.contains_key(id) && !self.explained.contains(id) && !is_structure(obj)
+            })
+            .map(|(id, _)| *id)
+            .take(5)
+            .collect();
+        for id in freed {
+            let what = describe_object(self.prev, id);
+            self.problem(format!("object {} {} R ({what}) was freed after it was signed", id.0, id.1));
+        }
     }
+}
+
+/// Cross-reference and object streams: file structure, not content.
+fn is_structure(obj: &Object) -> bool {
+    obj.as_stream().is_ok_and(|s| s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm"))
 }
 
 fn root_id(doc: &Document) -> Option<ObjectId> {

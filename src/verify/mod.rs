@@ -12,9 +12,12 @@
 
 pub mod appearance;
 pub mod checks;
+pub mod dss;
 pub mod integrity;
+pub mod mdp;
 pub mod report;
 pub mod returned;
+pub mod rules;
 pub mod scan;
 pub mod signature;
 

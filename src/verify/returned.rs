@@ -69,6 +69,15 @@ pub struct DigitalSignature {
     pub revision: Option<usize>,
     /// The signing time: the CMS signing-time attribute, else the signature dictionary's `/M`.
     pub time: Option<String>,
+    /// `/SubFilter` without the slash (`ETSI.RFC3161` for a document timestamp).
+    pub sub_filter: String,
+}
+
+impl DigitalSignature {
+    /// A document timestamp (PAdES long-term step): it attests when, not who.
+    pub fn is_document_timestamp(&self) -> bool {
+        self.sub_filter == "ETSI.RFC3161"
+    }
 }
 
 /// A returned form, opened.
@@ -120,12 +129,20 @@ impl<'a> Returned<'a> {
         // repairs damaged files); both give the same document for the files the fast reader
         // accepts (tests/revisions.rs).
         let mut reader = RevisionReader::new(bytes);
+        let fast_latest = if trailing_garbage || ends.is_empty() {
+            None
+        } else {
+            // The latest section must read as written: lopdf would rebuild a damaged one by
+            // scanning the file and so reach a verdict on a document nobody wrote.
+            crate::pdf::structure::read_latest(&mut reader, last_end).map_err(|reason| {
+                format!("the file's last cross-reference section cannot be read as written: {reason}")
+            })?
+        };
         let mut load = |end: usize, last: bool| -> Option<(Document, BTreeMap<u32, Location>)> {
             let xref = reader.xref_at(end).ok()?;
             let doc = if last { reader.last_document(&xref, end) } else { reader.document(&xref, end) };
             Some((doc.ok()?, xref.entries))
         };
-        let fast_latest = if trailing_garbage || ends.is_empty() { None } else { load(last_end, false) };
         let (latest, latest_locations) = match fast_latest {
             Some((doc, locations)) => (doc, Some(locations)),
             None => (load_pdf(bytes)?, None),
@@ -160,6 +177,7 @@ impl<'a> Returned<'a> {
                     page: widget.and_then(|w| w.page),
                     rect: widget.and_then(|w| w.rect),
                     time: verdict.signing_time.clone().or(m),
+                    sub_filter: input.sub_filter.clone(),
                     verdict,
                     revision: None,
                 }

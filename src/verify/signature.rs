@@ -61,6 +61,9 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
+mod timestamp;
+mod usage;
+
 /// How many certificates a trust chain may have, signer and anchor included. Real chains
 /// have two to four; the bound keeps a hostile CMS from making chain building expensive.
 pub const MAX_CHAIN_LEN: usize = 8;
@@ -294,7 +297,7 @@ pub fn verify_with(
     let mut verdict = SignatureVerdict::new(trust.is_some());
 
     match input.sub_filter.as_str() {
-        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => {}
+        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" | "ETSI.RFC3161" => {}
         other => verdict
             .problems
             .push(format!("unsupported /SubFilter {other:?} (expected adbe.pkcs7.detached or ETSI.CAdES.detached)")),
@@ -344,6 +347,11 @@ pub fn verify_with(
         }
     };
 
+    // A document timestamp is a timestamp token over the byte range, not a signature.
+    if input.sub_filter == "ETSI.RFC3161" {
+        return timestamp::document_timestamp(verdict, cms_bytes, input.file, covered, trust);
+    }
+
     // 2. The CMS structure.
     let parsed = match parse_cms(cms_bytes) {
         Ok(parsed) => parsed,
@@ -388,6 +396,7 @@ pub fn verify_with(
 
     // 4. What the signature is over: the signed attributes re-tagged as a SET, or (adbe
     // only) the content digest itself.
+    let mut signed_time: Option<der::DateTime> = None;
     let signed_message: Option<SignedMessage> = match &parsed.signed_attrs_der {
         Some(attrs_der) => {
             let attrs = match check_signed_attrs(info) {
@@ -398,6 +407,7 @@ pub fn verify_with(
                 }
             };
             verdict.signing_time = attrs.signing_time;
+            signed_time = attrs.signing_datetime;
             match (&content_digest, &attrs.message_digest) {
                 (Some(ours), Some(theirs)) if ours == theirs => verdict.intact = true,
                 (Some(_), Some(_)) => {
@@ -453,11 +463,58 @@ pub fn verify_with(
         }
     }
 
-    // 6. Trust.
+    // 5b. When it was signed — by the signature timestamp (once verified), else the signed
+    // signingTime, else now — and whether the certificate allowed that signature then.
+    let mut when: Option<(der::DateTime, &str)> = None;
+    if let Ok(cert) = &signer_cert {
+        let stamped = match timestamp::signature_token(info) {
+            Some(Ok(token)) => match timestamp::verify(&token, &|alg| alg.digest_parts(&[info.signature.as_bytes()])) {
+                Ok(token) => Some(token.time),
+                Err(reason) => {
+                    verdict.problems.push(format!("the signature timestamp does not verify: {reason}"));
+                    None
+                }
+            },
+            Some(Err(reason)) => {
+                verdict.problems.push(format!("the signature timestamp cannot be read: {reason}"));
+                None
+            }
+            None => None,
+        };
+        when = match (stamped, signed_time) {
+            (Some(t), _) => Some((t, "the time of its signature timestamp")),
+            (None, Some(t)) => Some((t, "its signingTime")),
+            (None, None) => der::DateTime::from_system_time(std::time::SystemTime::now())
+                .ok()
+                .map(|t| (t, "the time of verification: it states no signing time")),
+        };
+        if let Some((time, source)) = when
+            && let Err(reason) = usage::valid_at(cert, time, source)
+        {
+            verdict.problems.push(reason);
+        }
+        if let Err(reason) = usage::allows_signing(cert) {
+            verdict.problems.push(reason);
+        }
+    }
+
+    // 6. Trust: a chain to an anchor, every certificate of it valid at the signing time.
     if let Some(anchors) = trust {
         match signer_cert {
             Ok(cert) => match chain_to_anchor(cert, &parsed.certs, anchors) {
-                Ok(()) => verdict.trusted = Some(true),
+                Ok(chain) => {
+                    let expired: Vec<String> = match when {
+                        Some((time, source)) => {
+                            chain.iter().skip(1).filter_map(|c| usage::valid_at(c, time, source).err()).collect()
+                        }
+                        None => Vec::new(),
+                    };
+                    if expired.is_empty() {
+                        verdict.trusted = Some(true);
+                    } else {
+                        verdict.problems.extend(expired.into_iter().map(|r| format!("not trusted: {r}")));
+                    }
+                }
                 Err(reason) => verdict.problems.push(format!("not trusted: {reason}")),
             },
             Err(_) => verdict.problems.push("not trusted: no signer certificate".into()),
@@ -543,6 +600,8 @@ fn slice(bytes: &[u8], from: usize, to: usize) -> &[u8] {
 // ---------------------------------------------------------------------------------------------
 
 struct ParsedCms {
+    /// The encapsulated content, when embedded (a timestamp token's TSTInfo).
+    econtent: Option<Vec<u8>>,
     signer_info: SignerInfo,
     certs: Vec<Certificate>,
     /// The signed attributes exactly as the signer encoded them, re-tagged from `[0]` to SET
@@ -554,6 +613,12 @@ struct ParsedCms {
 /// NSS repeats the signer certificate in `certificates`, which a strict SET OF decoder
 /// rejects as a duplicate, and the signed attributes are needed as encoded.
 fn parse_cms(contents: &[u8]) -> Result<ParsedCms, String> {
+    parse_signed_data(contents, ID_DATA)
+}
+
+/// [`parse_cms`] for SignedData encapsulating `content_type`: id-data must be detached, any
+/// other content (a timestamp token's TSTInfo) embedded.
+fn parse_signed_data(contents: &[u8], content_type: Oid) -> Result<ParsedCms, String> {
     const NOT_CMS: &str = "/Contents is not a CMS SignedData";
     let not_cms = |e: der::Error| format!("{NOT_CMS}: {e}");
     // NSS (poppler, Firefox-era tools) writes BER with indefinite lengths; normalise to DER
@@ -585,12 +650,16 @@ fn parse_cms(contents: &[u8]) -> Result<ParsedCms, String> {
         }
     };
     let encap = EncapsulatedContentInfo::from_der(encap).map_err(not_cms)?;
-    if encap.econtent_type != ID_DATA {
-        return Err(format!("CMS encapsulates {}, not id-data", encap.econtent_type));
+    if encap.econtent_type != content_type {
+        let expected = if content_type == ID_DATA { "id-data".to_string() } else { content_type.to_string() };
+        return Err(format!("CMS encapsulates {}, not {expected}", encap.econtent_type));
     }
-    if encap.econtent.is_some() {
-        return Err("CMS is not detached: it embeds its own content".into());
-    }
+    let econtent = match (&encap.econtent, content_type == ID_DATA) {
+        (Some(_), true) => return Err("CMS is not detached: it embeds its own content".into()),
+        (None, true) => None,
+        (None, false) => return Err("CMS does not embed its content".into()),
+        (Some(any), false) => Some(any.value().to_vec()),
+    };
     let infos = children(signer_infos).map_err(not_cms)?;
     let [info_der] = infos.as_slice() else {
         return Err(format!("CMS has {} SignerInfos; a PDF signature needs exactly one", infos.len()));
@@ -622,7 +691,7 @@ fn parse_cms(contents: &[u8]) -> Result<ParsedCms, String> {
     } else {
         None
     };
-    Ok(ParsedCms { signer_info, certs, signed_attrs_der })
+    Ok(ParsedCms { econtent, signer_info, certs, signed_attrs_der })
 }
 
 /// The encoded elements inside a constructed DER element.
@@ -640,11 +709,17 @@ fn children(tlv: &[u8]) -> Result<Vec<&[u8]>, der::Error> {
 struct SignedAttrs {
     message_digest: Option<Vec<u8>>,
     signing_time: Option<String>,
+    signing_datetime: Option<der::DateTime>,
 }
 
 /// RFC 5652 §5.3: with signed attributes, contentType (= id-data) and messageDigest must be
 /// present, each once with one value; signingTime at most once.
 fn check_signed_attrs(info: &SignerInfo) -> Result<SignedAttrs, String> {
+    check_signed_attrs_for(info, ID_DATA)
+}
+
+/// [`check_signed_attrs`] with contentType `content_type`.
+fn check_signed_attrs_for(info: &SignerInfo, content_type: Oid) -> Result<SignedAttrs, String> {
     let mut out = SignedAttrs::default();
     let Some(attrs) = &info.signed_attrs else {
         return Ok(out);
@@ -662,8 +737,8 @@ fn check_signed_attrs(info: &SignerInfo) -> Result<SignedAttrs, String> {
     match single(ID_CONTENT_TYPE, "contentType")? {
         None => return Err("the contentType signed attribute is missing".into()),
         Some(value) => match value.decode_as::<Oid>() {
-            Ok(oid) if oid == ID_DATA => {}
-            _ => return Err("the contentType signed attribute is not id-data".into()),
+            Ok(oid) if oid == content_type => {}
+            _ => return Err(format!("the contentType signed attribute is not {content_type}")),
         },
     }
     match single(ID_MESSAGE_DIGEST, "messageDigest")? {
@@ -683,6 +758,7 @@ fn check_signed_attrs(info: &SignerInfo) -> Result<SignedAttrs, String> {
             .or_else(|_| value.decode_as::<der::asn1::GeneralizedTime>().map(|t| t.to_date_time()))
             .map_err(|_| "the signingTime signed attribute is not a time".to_string())?;
         out.signing_time = Some(time.to_string());
+        out.signing_datetime = Some(time);
     }
     Ok(out)
 }
@@ -1219,23 +1295,31 @@ fn pss_parameters(algorithm: &AlgorithmIdentifierOwned) -> Result<(DigestAlg, us
 
 /// Builds a chain signer -> (CMS certificates)* -> anchor, every link's signature verified
 /// with the issuer's key and every intermediate allowed to issue certificates.
-fn chain_to_anchor(signer: &Certificate, pool: &[Certificate], anchors: &TrustAnchors) -> Result<(), String> {
+/// The chain from `signer` to an anchor (signer first, the anchor last) when there is one.
+fn chain_to_anchor(
+    signer: &Certificate,
+    pool: &[Certificate],
+    anchors: &TrustAnchors,
+) -> Result<Vec<Certificate>, String> {
     let mut current = signer;
     let mut used: HashSet<Vec<u8>> = HashSet::new();
+    let mut chain: Vec<Certificate> = Vec::new();
     for _ in 0..MAX_CHAIN_LEN {
+        chain.push(current.clone());
         let current_der = current.to_der().map_err(|e| e.to_string())?;
         if anchors.certs.iter().any(|anchor| anchor.to_der().is_ok_and(|der| der == current_der)) {
-            return Ok(());
+            return Ok(chain);
         }
         used.insert(current_der);
         let issuer_name = &current.tbs_certificate.issuer;
-        if anchors
+        if let Some(anchor) = anchors
             .certs
             .iter()
             .filter(|anchor| &anchor.tbs_certificate.subject == issuer_name)
-            .any(|anchor| issued_by(current, anchor))
+            .find(|anchor| issued_by(current, anchor))
         {
-            return Ok(());
+            chain.push(anchor.clone());
+            return Ok(chain);
         }
         let next = pool.iter().find(|candidate| {
             &candidate.tbs_certificate.subject == issuer_name
