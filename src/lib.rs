@@ -49,3 +49,4 @@ pub mod scan;
 pub mod signature;
 pub mod template;
 pub mod verify;
+pub mod workers;
