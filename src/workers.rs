@@ -151,7 +151,7 @@ pub fn check_files(
                 continue;
             }
             // Wait for a late check to end (or the starvation limit).
-            match rx.recv_timeout(limit - since.elapsed()) {
+            match rx.recv_timeout(limit.saturating_sub(since.elapsed())) {
                 Ok(message) => handle(message, &mut live, &mut reports, &mut remaining, &files, &mut finish),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -287,7 +287,9 @@ fn work(
         if s.abandoned {
             // Late: the file was reported already; free the late slot and leave.
             drop(s);
-            *LATE.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            let mut late = LATE.lock().unwrap_or_else(|e| e.into_inner());
+            *late = late.saturating_sub(1);
+            drop(late);
             let _ = tx.send(Message::LateEnded);
             return;
         }
