@@ -1,36 +1,33 @@
 //! `formtool verify`: check returned forms — files, or folders searched recursively for
 //! `*.pdf` — and say for each whether it is ready to upload, and why not.
 //!
-//! Files are checked in parallel (rayon; `--jobs N`), each on its own, so one broken or
-//! hostile file never stops the batch: an unreadable file, or one that makes a worker panic,
-//! gets `status: error` with the reason. Only one file's bytes are held per worker at a time,
-//! and the report keeps the order of the sorted input list, so the same folder always gives
-//! the same report.
+//! Files are checked in parallel on `--jobs N` long-lived workers ([`workers`]), each
+//! file on its own, so one broken or hostile file never stops the batch: an unreadable file,
+//! or one that makes a check panic, gets `status: error` with the reason. Only one file's
+//! bytes are held per worker at a time, and the report keeps the order of the sorted input
+//! list, so the same folder always gives the same report.
 //!
-//! Time: each file is checked on a thread of its own ([`verify_file_within`]) while the
-//! worker waits at most [`FILE_TIME_LIMIT`]; a file that takes longer gets `status: error`
-//! ("took longer than 60 s") and the batch goes on. Stable Rust cannot stop a thread, so the
-//! late one runs on in the background until it ends by itself (every loop in the checks is
-//! bounded, see [`crate::pdf::limits`]) and its result is dropped; at most
-//! [`MAX_LATE_THREADS`] may run on at once, which bounds the memory they hold. Panics inside a
-//! check are caught and reported without the default panic message on stderr.
+//! Time: a file that takes longer than [`FILE_TIME_LIMIT`] gets `status: error` ("took longer
+//! than 60 s") and the batch goes on on a new worker; the late check runs on in the background
+//! until it ends by itself (every loop in the checks is bounded, see [`crate::pdf::limits`]) and
+//! its result is dropped; at most [`MAX_LATE_THREADS`] may run on at once, which bounds the
+//! memory they hold. Panics inside a check are caught and reported without the default panic
+//! message on stderr.
 //!
 //! ```no_run
 //! // formtool verify returned/ --format csv --report monday.csv --ready-dir upload/
 //! ```
 
-use std::cell::Cell;
+pub mod workers;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
-use std::sync::{Arc, Condvar, Mutex, Once};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 
 use crate::error::{CommandResult, Failure, Outcome};
 use crate::form::FormModel;
@@ -41,6 +38,9 @@ use crate::verify::checks::{sha256_hex, verify_bytes};
 use crate::verify::report::{self, FormReport, Status};
 use crate::verify::signature::TrustAnchors;
 use clap::Args;
+
+use crate::commands::verify::workers::check_files;
+pub use crate::commands::verify::workers::verify_file_within;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -129,8 +129,6 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 pub const FILE_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Most checks that may run on past their time limit at once (each holds at most one file).
 pub const MAX_LATE_THREADS: usize = 4;
-/// Stack of each checking thread: room for lopdf's bounded recursion in a debug build.
-const CHECK_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// The time limit in force: [`FILE_TIME_LIMIT`] unless the hidden variable says otherwise.
 pub fn file_time_limit() -> Duration {
@@ -140,92 +138,6 @@ pub fn file_time_limit() -> Duration {
         .filter(|v| v.is_finite() && *v > 0.0)
         .map(Duration::from_secs_f64)
         .unwrap_or(FILE_TIME_LIMIT)
-}
-
-/// Checks that ran past their limit and are still running.
-static LATE: Mutex<usize> = Mutex::new(0);
-static LATE_DONE: Condvar = Condvar::new();
-
-const RUNNING: u8 = 0;
-const FINISHED: u8 = 1;
-const ABANDONED: u8 = 2;
-
-/// [`verify_file`] on a thread of its own, waiting at most `limit` for it. See the module
-/// documentation for what happens to a check that runs late.
-pub fn verify_file_within(path: &Path, options: &Arc<VerifyOptions>, limit: Duration) -> FormReport {
-    let label = path.display().to_string();
-    // Wait for a slot if too many late checks still run; give up after one time limit.
-    {
-        let deadline = Instant::now() + limit;
-        let mut late = LATE.lock().unwrap_or_else(|e| e.into_inner());
-        while *late >= MAX_LATE_THREADS {
-            let now = Instant::now();
-            if now >= deadline {
-                return FormReport::error(
-                    &label,
-                    "",
-                    &format!(
-                        "not checked: {MAX_LATE_THREADS} earlier files are still being checked past the time limit"
-                    ),
-                );
-            }
-            late = LATE_DONE.wait_timeout(late, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
-        }
-    }
-    install_quiet_panic_hook();
-    let (tx, rx) = sync_channel(1);
-    let state = Arc::new(AtomicU8::new(RUNNING));
-    let (p, o, st) = (path.to_path_buf(), Arc::clone(options), Arc::clone(&state));
-    let spawned =
-        std::thread::Builder::new().name("formtool-check".into()).stack_size(CHECK_STACK_BYTES).spawn(move || {
-            QUIET_PANICS.with(|q| q.set(true));
-            let report = verify_file(&p, &o);
-            let _ = tx.send(report);
-            if st.swap(FINISHED, Ordering::AcqRel) == ABANDONED {
-                let mut late = LATE.lock().unwrap_or_else(|e| e.into_inner());
-                *late = late.saturating_sub(1);
-                LATE_DONE.notify_all();
-            }
-        });
-    if spawned.is_err() {
-        // No thread to spare: check here, without the time limit.
-        return verify_file(path, options);
-    }
-    match rx.recv_timeout(limit) {
-        Ok(report) => report,
-        Err(RecvTimeoutError::Timeout) => {
-            if state.compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                *LATE.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-            } else if let Ok(report) = rx.try_recv() {
-                return report; // finished in the meantime
-            }
-            FormReport::error(&label, "", &format!("took longer than {} s to check; skipped", limit.as_secs_f64()))
-        }
-        Err(RecvTimeoutError::Disconnected) => FormReport::error(
-            &label,
-            "",
-            "formtool failed on this file (an internal error; please report it with the file)",
-        ),
-    }
-}
-
-thread_local! {
-    /// Set on checking threads: their panics are caught and reported, not printed.
-    static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Replace the panic hook, once, by one that stays silent on checking threads (the panic is
-/// caught and becomes the file's error) and defers to the previous hook everywhere else.
-fn install_quiet_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET_PANICS.with(|q| q.get()) {
-                previous(info);
-            }
-        }));
-    });
 }
 
 /// A hidden hook for tests of the isolation: `FORMTOOL_TEST_HOOK=panic:NAME` panics, and
@@ -318,21 +230,9 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
     } else {
         ProgressBar::hidden()
     };
-    let jobs = args.jobs.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Failure::no(format!("cannot start worker threads: {e}")))?;
-    let reports: Vec<FormReport> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| {
-                let r = verify_file_within(f, &options, limit);
-                progress.inc(1);
-                r
-            })
-            .collect()
-    });
+    let jobs =
+        args.jobs.filter(|&n| n > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let reports = check_files(&files, &options, jobs, limit, |_| progress.inc(1));
     progress.finish_and_clear();
 
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
