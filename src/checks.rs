@@ -152,6 +152,16 @@ impl Values {
                     Shown::Text(t) if comparable(&t) != comparable(v) => {
                         not_shown.insert(role, format!("{} shows {:?} but its value is {v:?}", f.name, t.trim()));
                     }
+                    Shown::Cut(t) => {
+                        not_shown.insert(
+                            role,
+                            format!(
+                                "{} is cut off: it shows only {:?} of {v:?}, the rest is drawn outside its box",
+                                f.name,
+                                t.trim()
+                            ),
+                        );
+                    }
                     Shown::Nothing if !regenerate => {
                         not_shown.insert(role, format!("{} has a value but shows nothing (no appearance)", f.name));
                     }

@@ -8,7 +8,8 @@
 //! - [`font`]: the embedded Latin/Greek/Cyrillic font and how text is encoded with it;
 //! - [`template`]: the blank form PDF, built from the layout, byte-for-byte reproducible;
 //! - [`code`]: the QR page code that ties a scanned page to its transfer;
-//! - [`fill`]: values into fields, with appearance streams and the page code;
+//! - [`fill`]: values into fields, with appearance streams and the page code; [`fit`]: every
+//!   value shown whole in its box (shrunk, two lines, or refused);
 //! - [`inspect`]: what fields a PDF has and which role each plays;
 //! - [`fetch`]: the official form archive, downloaded and unzipped safely;
 //! - [`profile`]: foreign forms: which field carries each role, proposed and filled;
@@ -31,6 +32,7 @@ pub mod code;
 pub mod error;
 pub mod fetch;
 pub mod fill;
+pub mod fit;
 pub mod font;
 pub mod guide;
 pub mod input;

@@ -1,0 +1,114 @@
+//! What a partner's operations team meets (issue 13): values shown whole, the `review` status,
+//! file names and permissions, report formats and messages — through the real binary.
+
+mod common;
+
+use common::{Dir, repo};
+use predicates::prelude::*;
+use serde_json::Value;
+
+const TRANSFER_TOML: &str = include_str!("../fixtures/transfer.toml");
+const LONG_EMAIL: &str = "subscription.transfers.operations.team@contoso-cloud-services-emea.example.com";
+
+fn failing(v: &Value) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[test]
+fn a_long_email_is_filled_whole_and_verify_sees_it_whole() {
+    assert!(LONG_EMAIL.len() >= 78);
+    let dir = Dir::new();
+    dir.write("t.toml", TRANSFER_TOML.replace("aoife.nibhriain@contoso.example", LONG_EMAIL));
+    dir.formtool().args(["fill", "t.toml", "-o", "f.pdf"]).assert().success();
+    let doc = lopdf::Document::load_mem(&dir.read("f.pdf")).unwrap();
+    let field = formtool::pdf::form_fields(&doc).into_iter().find(|f| f.name == "CurrentPartner_AdminEmail").unwrap();
+    match formtool::appearance::shown_text(&doc, field.id.unwrap()) {
+        formtool::appearance::Shown::Text(t) => assert_eq!(formtool::appearance::comparable(&t), LONG_EMAIL),
+        other => panic!("the email is not shown whole: {other:?}"),
+    }
+    // Every line drawn fits inside the box at a readable size.
+    let widget = doc.get_dictionary(field.id.unwrap()).unwrap();
+    let ap = widget.get(b"AP").unwrap().as_dict().unwrap().get(b"N").unwrap().as_reference().unwrap();
+    let stream = doc.get_object(ap).unwrap().as_stream().unwrap();
+    let bbox_w = stream.dict.get(b"BBox").unwrap().as_array().unwrap()[2].as_float().unwrap();
+    let content =
+        lopdf::content::Content::decode(&stream.decompressed_content().unwrap_or(stream.content.clone())).unwrap();
+    let mut size = 0.0;
+    let mut lines = Vec::new();
+    for op in content.operations {
+        match op.operator.as_str() {
+            "Tf" => size = op.operands[1].as_float().unwrap(),
+            "Tj" => {
+                let text = formtool::font::embedded().decode_glyphs(op.operands[0].as_str().unwrap()).unwrap();
+                assert!(size >= 6.0, "drawn at {size} pt");
+                assert!(formtool::font::embedded().width(&text, size) + 2.0 <= bbox_w - 1.0, "{text:?} overflows");
+                lines.push(text);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(lines.concat(), LONG_EMAIL);
+    let out = dir.formtool().args(["verify", "f.pdf", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(check(&v, "admin.current_partner")["ok"], true, "{v}");
+}
+
+#[test]
+fn a_value_that_cannot_fit_is_refused_naming_field_length_and_most_that_fits() {
+    let dir = Dir::new();
+    // 160 characters: within the input's limits, but more than two lines of the admin name box.
+    let long = format!("Aoife {}", "Ní Bhriain-Ó Súilleabháin ".repeat(6));
+    assert!(long.trim().chars().count() < 200);
+    dir.write(
+        "t.toml",
+        TRANSFER_TOML.replace("name = \"Aoife Ní Bhriain\", email", &format!("name = \"{}\", email", long.trim())),
+    );
+    dir.formtool()
+        .args(["fill", "t.toml", "-o", "f.pdf"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("CurrentPartner_AdminName"))
+        .stderr(predicate::str::contains(format!("{} characters long", long.trim().chars().count())))
+        .stderr(predicate::str::contains("at most"));
+    assert!(!dir.path("f.pdf").exists());
+}
+
+/// A form filled the way formtool used to fill it: the value at 5 pt, clipped to its box, so
+/// its tail is drawn outside the box and never seen.
+#[test]
+fn verify_treats_text_drawn_beyond_the_box_as_not_shown() {
+    let dir = Dir::new();
+    dir.formtool().args(["fill", repo("fixtures/transfer.toml").to_str().unwrap(), "-o", "f.pdf"]).assert().success();
+    let mut doc = lopdf::Document::load_mem(&dir.read("f.pdf")).unwrap();
+    let field = formtool::pdf::form_fields(&doc).into_iter().find(|f| f.name == "CurrentPartner_AdminEmail").unwrap();
+    let id = field.id.unwrap();
+    let widget = doc.get_dictionary(id).unwrap().clone();
+    let ap = widget.get(b"AP").unwrap().as_dict().unwrap().get(b"N").unwrap().as_reference().unwrap();
+    let long = format!("aoife.nibhriain.and.the.whole.operations.team@{}", "contoso-cloud-services-emea.example");
+    let (hex, w) = formtool::font::embedded().encode(&long, 5.0);
+    let stream = doc.get_object_mut(ap).unwrap().as_stream_mut().unwrap();
+    let bbox_w = stream.dict.get(b"BBox").unwrap().as_array().unwrap()[2].as_float().unwrap();
+    assert!(w > bbox_w, "the test value must overflow its box");
+    let content = format!("/Tx BMC\nq 1 1 {} 13 re W n\nBT /FtV 5 Tf 0 g 2 5 Td {hex} Tj ET\nQ\nEMC\n", bbox_w - 2.0);
+    stream.dict.remove(b"Filter");
+    stream.set_content(content.into_bytes());
+    doc.get_dictionary_mut(id).unwrap().set("V", lopdf::Object::string_literal(long.as_str()));
+    doc.save(dir.path("cut.pdf")).unwrap();
+    let out =
+        dir.formtool().args(["verify", "cut.pdf", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let admin = check(&v, "admin.current_partner");
+    assert_eq!(admin["ok"], false, "{v}");
+    assert!(admin["detail"].as_str().unwrap().contains("cut off"), "{admin}");
+    assert!(failing(&v).contains(&"admin.current_partner".to_string()));
+}
