@@ -20,6 +20,8 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ready,
+    /// Every check holds, but at least one only through handwriting a person must confirm.
+    Review,
     NotReady,
     Error,
 }
@@ -28,6 +30,7 @@ impl Status {
     pub fn as_str(&self) -> &'static str {
         match self {
             Status::Ready => "ready",
+            Status::Review => "review",
             Status::NotReady => "not_ready",
             Status::Error => "error",
         }
@@ -107,7 +110,7 @@ impl FormReport {
     pub fn conclude(&mut self) {
         if self.status != Status::Error {
             self.status = if !self.checks.is_empty() && self.checks.iter().all(|c| c.ok) {
-                Status::Ready
+                if self.checks.iter().any(|c| c.method == Method::Handwriting) { Status::Review } else { Status::Ready }
             } else {
                 Status::NotReady
             };
@@ -132,6 +135,15 @@ impl FormReport {
                     n => format!("; {n} subscription(s)"),
                 };
                 format!("READY      {}  ({scanned}{who}{subs})", self.file)
+            }
+            Status::Review => {
+                let reasons: Vec<String> = self
+                    .checks
+                    .iter()
+                    .filter(|c| c.method == Method::Handwriting)
+                    .map(|c| format!("{}: {}", c.id, c.detail))
+                    .collect();
+                format!("REVIEW     {}  {}", self.file, reasons.join("; "))
             }
             Status::NotReady => {
                 let reasons: Vec<String> = self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect();
@@ -158,6 +170,7 @@ impl FormReport {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub ready: usize,
+    pub review: usize,
     pub not_ready: usize,
     pub error: usize,
 }
@@ -166,18 +179,21 @@ impl Summary {
     pub fn add(&mut self, status: Status) {
         match status {
             Status::Ready => self.ready += 1,
+            Status::Review => self.review += 1,
             Status::NotReady => self.not_ready += 1,
             Status::Error => self.error += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.ready + self.not_ready + self.error
+        self.ready + self.review + self.not_ready + self.error
     }
 
     pub fn text(&self) -> String {
+        // "to review" only when there are some: most batches are digital and never have any.
+        let review = if self.review > 0 { format!(", {} to review", self.review) } else { String::new() };
         format!(
-            "{} form(s): {} ready, {} not ready, {} could not be read",
+            "{} form(s): {} ready{review}, {} not ready, {} could not be read",
             self.total(),
             self.ready,
             self.not_ready,

@@ -112,3 +112,44 @@ fn verify_treats_text_drawn_beyond_the_box_as_not_shown() {
     assert!(admin["detail"].as_str().unwrap().contains("cut off"), "{admin}");
     assert!(failing(&v).contains(&"admin.current_partner".to_string()));
 }
+
+/// Item 2: a scan whose new partner wrote its details by hand is neither ready nor "missing".
+#[test]
+fn a_scan_completed_by_hand_is_review_counted_exit_1_and_never_copied() {
+    let dir = Dir::new();
+    let form = repo("fixtures/scans/review-new-partner-by-hand.pdf");
+    let out =
+        dir.formtool().arg("verify").arg(&form).args(["--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["status"], "review", "{v}");
+    assert!(failing(&v).is_empty(), "{v}");
+    let id = check(&v, "id.new_partner");
+    assert_eq!(id["method"], "handwriting");
+    assert!(id["detail"].as_str().unwrap().contains("refill the form with the new partner's details"), "{id}");
+    assert!(!id["detail"].as_str().unwrap().contains("missing"), "{id}");
+    assert_eq!(check(&v, "admin.new_partner")["method"], "handwriting");
+
+    dir.write("in/by-hand.pdf", std::fs::read(&form).unwrap());
+    dir.write("in/ready.pdf", std::fs::read(repo("fixtures/scans/signed-300-gray.pdf")).unwrap());
+    let out = dir
+        .formtool()
+        .args(["verify", "in", "--format", "json", "--ready-dir", "upload"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["summary"], serde_json::json!({"ready": 1, "review": 1, "not_ready": 0, "error": 0}));
+    let copied: Vec<String> =
+        std::fs::read_dir(dir.path("upload")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(copied.len(), 2, "{copied:?}"); // the ready form and SHA256SUMS
+    let sums = String::from_utf8(dir.read("upload/SHA256SUMS")).unwrap();
+    assert!(!sums.contains(&formtool::checks::sha256_hex(&std::fs::read(&form).unwrap())), "{sums}");
+    dir.formtool()
+        .args(["verify", "in", "--format", "text"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REVIEW     in/by-hand.pdf"))
+        .stdout(predicate::str::contains("2 form(s): 1 ready, 1 to review, 0 not ready, 0 could not be read"));
+}

@@ -96,7 +96,7 @@ fn a_folder_gives_one_row_per_file_a_summary_and_exit_1() {
     }
     let out = dir.formtool().args(["verify", "in", "--format", "json"]).assert().code(1).get_output().stdout.clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["summary"], serde_json::json!({"ready": 1, "not_ready": 1, "error": 1}));
+    assert_eq!(v["summary"], serde_json::json!({"ready": 1, "review": 0, "not_ready": 1, "error": 1}));
     let files: Vec<&str> = v["forms"].as_array().unwrap().iter().map(|f| f["file"].as_str().unwrap()).collect();
     assert_eq!(files, ["in/missing-customer.pdf", "in/not-a-pdf.pdf", "in/seq-pyhanko.pdf"]);
 
