@@ -27,7 +27,7 @@ use crate::error::{CommandResult, Failure, Outcome};
 use crate::font;
 use crate::input::{self, Transfer};
 use crate::layout::{self, FieldKind, Party, Role};
-use crate::output::{sanitize_file_stem, write_atomic};
+use crate::output::{is_stdout, sanitize_file_stem, write_atomic, write_pdf_to_stdout};
 use crate::pdf::{num, text_string};
 use crate::template::{self, BuiltForm};
 
@@ -421,9 +421,13 @@ pub fn run(args: &FillArgs) -> CommandResult {
             return Err(Failure::usage("use either -o FILE or --out-dir DIR, not both"));
         }
     };
+    if targets.iter().any(|p| is_stdout(p)) {
+        crate::output::stdout_takes_pdf()?;
+    }
     // Refuse before writing anything, so a batch is never half written over old files.
     if !args.force {
-        let existing: Vec<&Path> = targets.iter().filter(|p| p.exists()).map(PathBuf::as_path).collect();
+        let existing: Vec<&Path> =
+            targets.iter().filter(|p| !is_stdout(p) && p.exists()).map(PathBuf::as_path).collect();
         if existing.len() == 1 {
             return Err(Failure::usage(format!(
                 "{}: already exists (use --force to overwrite)",
@@ -459,12 +463,13 @@ pub fn run(args: &FillArgs) -> CommandResult {
                 Some(f) => f.fill(t).map_err(|why| Failure::no(format!("{}: {why}", path.display())))?,
                 None => fill_embedded(t, &options),
             };
-            write_atomic(path, &bytes, args.force)
+            if is_stdout(path) { write_pdf_to_stdout(&bytes) } else { write_atomic(path, &bytes, args.force) }
         })
         .collect();
     let mut failures = Vec::new();
     for (result, path) in results.into_iter().zip(&targets) {
         match result {
+            Ok(()) if is_stdout(path) => {}
             Ok(()) => println!("{}", path.display()),
             Err(e) => failures.push(e.to_string()),
         }

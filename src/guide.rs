@@ -123,6 +123,6 @@ pub fn run(args: &GuideArgs) -> CommandResult {
             loaded.transfers.len()
         )));
     }
-    print!("{}", guide(&loaded.transfers[0]));
+    crate::output::write_stdout(guide(&loaded.transfers[0]).as_bytes())?;
     Ok(Outcome::Yes)
 }

@@ -9,7 +9,7 @@
 //! assert!(formtool::output::write_atomic(&path, b"again", false).is_err());
 //! ```
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Failure;
@@ -50,6 +50,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
             Failure::no(format!("{}: cannot write: {}", path.display(), e.error))
         }
     })
+}
+
+/// Whether an output path means standard output (`-o -`).
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Write a PDF to standard output. Refused on a terminal, where binary would garble the
+/// screen; a pipe closed early by the reader (`template | head`) ends quietly.
+pub fn write_pdf_to_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    stdout_takes_pdf()?;
+    write_stdout(bytes)
+}
+
+/// Refuse (exit 2) when standard output is a terminal, before any work is done.
+pub fn stdout_takes_pdf() -> Result<(), Failure> {
+    if std::io::stdout().is_terminal() {
+        return Err(Failure::usage(
+            "standard output is a terminal: not writing a PDF there; use -o FILE (or redirect: > form.pdf)",
+        ));
+    }
+    Ok(())
+}
+
+/// Write to standard output; a reader that closed the pipe early is not an error (the
+/// `print!` macros would panic there).
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::no(format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Make a string safe as (part of) a file name: ASCII letters, digits, `-`, `_` and `.` kept,

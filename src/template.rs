@@ -18,14 +18,13 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::OnceLock;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use sha2::{Digest, Sha256};
 
 use crate::cli::TemplateArgs;
-use crate::error::{CommandResult, Failure, Outcome};
+use crate::error::{CommandResult, Outcome};
 use crate::font;
 use crate::layout::{self, FieldKind, FieldSpec, PageSpec, Rect};
 use crate::pdf::{deflate, literal, num, rect_object};
@@ -159,16 +158,11 @@ pub fn blank_form() -> Vec<u8> {
 pub fn run(args: &TemplateArgs) -> CommandResult {
     let bytes = blank_form();
     match &args.output {
-        Some(path) => {
+        Some(path) if !crate::output::is_stdout(path) => {
             crate::output::write_atomic(path, &bytes, args.force)?;
             eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| Failure::no(format!("cannot write to stdout: {e}")))?;
-        }
+        _ => crate::output::write_pdf_to_stdout(&bytes)?,
     }
     Ok(Outcome::Yes)
 }

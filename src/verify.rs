@@ -305,7 +305,7 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
             reports.iter().for_each(|r| summary.add(r.status));
             eprintln!("{} (report in {})", summary.text(), path.display());
         }
-        None => print!("{rendered}"),
+        None => crate::output::write_stdout(rendered.as_bytes())?,
     }
     if let Some(dir) = &args.ready_dir {
         copy_ready(&reports, dir, args.force)?;

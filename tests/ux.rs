@@ -153,3 +153,75 @@ fn a_scan_completed_by_hand_is_review_counted_exit_1_and_never_copied() {
         .stdout(predicate::str::contains("REVIEW     in/by-hand.pdf"))
         .stdout(predicate::str::contains("2 form(s): 1 ready, 1 to review, 0 not ready, 0 could not be read"));
 }
+
+/// Run `formtool ARGS` in `dir` with its standard output on a pseudo-terminal; returns the exit
+/// code, what it wrote on the terminal and its stderr.
+fn on_a_terminal(dir: &Dir, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers we pass; the null pointers
+    // are allowed (no name, default terminal settings and size).
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let bin = assert_cmd::cargo::cargo_bin("formtool");
+    let child = std::process::Command::new(bin)
+        .current_dir(dir.tmp.path())
+        .args(args)
+        .stdout(std::process::Stdio::from(slave))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let mut screen = Vec::new();
+    // The terminal's buffer is readable until empty (then EIO, as the slave is closed).
+    let mut master = std::fs::File::from(master);
+    let _ = master.read_to_end(&mut screen);
+    (out.status.code(), screen, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Item 8: `-o -` is standard output; binary is never dumped on a terminal; a closed pipe
+/// ends quietly.
+#[test]
+fn dash_is_standard_output_and_terminals_get_no_binary() {
+    let dir = Dir::new();
+    let out =
+        dir.formtool().args(["fill", repo("fixtures/transfer.toml").to_str().unwrap(), "-o", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.starts_with(b"%PDF-"), "no PDF on stdout");
+    assert!(!dir.path("-").exists(), "a file named - was written");
+    let out = dir.formtool().args(["template", "-o", "-"]).output().unwrap();
+    assert!(out.status.success() && out.stdout.starts_with(b"%PDF-"));
+    assert!(!dir.path("-").exists());
+
+    let (code, screen, stderr) = on_a_terminal(&dir, &["template"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("-o FILE"), "{stderr}");
+    assert!(!screen.windows(5).any(|w| w == b"%PDF-"), "binary was written to the terminal");
+    let (code, _, stderr) = on_a_terminal(&dir, &["fill", repo("fixtures/transfer.toml").to_str().unwrap(), "-o", "-"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn a_pipe_closed_by_the_reader_ends_quietly() {
+    let dir = Dir::new();
+    let bin = assert_cmd::cargo::cargo_bin("formtool");
+    for args in [vec!["template"], vec!["guide", repo("fixtures/transfer.toml").to_str().unwrap()]] {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir.tmp.path())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end at once, as `| head -c0` would, before formtool writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}
