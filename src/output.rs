@@ -29,14 +29,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
     if !force && path.exists() {
         return Err(Failure::usage(format!("{}: already exists (use --force to overwrite)", path.display())));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".formtool-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Failure::no(format!("{}: cannot create a temporary file: {e}", dir.display())))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Failure::no(format!("{}: cannot write: {e}", path.display())))?;
+    // Every message names the output the user asked for, never the temporary file, and exits 2:
+    // the work was done but the place given cannot take it.
+    let cannot = |e: &std::io::Error| Failure::usage(format!("{}: cannot write: {}", path.display(), io_reason(e)));
+    let mut tmp =
+        tempfile::Builder::new().prefix(".formtool-").suffix(".tmp").tempfile_in(&dir).map_err(|e| cannot(&e))?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(|e| cannot(&e))?;
     let result = if force {
         tmp.persist(path).map(|_| ())
     } else {
@@ -47,9 +45,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             Failure::usage(format!("{}: already exists (use --force to overwrite)", path.display()))
         } else {
-            Failure::no(format!("{}: cannot write: {}", path.display(), e.error))
+            cannot(&e.error)
         }
     })
+}
+
+/// The reason of an I/O error in words, without the path some libraries add to it.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => e.kind().to_string(),
+    }
 }
 
 /// Whether an output path means standard output (`-o -`).

@@ -210,6 +210,19 @@ pub enum Format {
     Csv,
 }
 
+impl Format {
+    /// The format a report file's extension names: `.json`, `.csv`, `.txt` (text).
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
 /// Write a whole report in `format`. `single` prints a lone JSON object (one file given).
 pub fn render(reports: &[FormReport], format: Format, single: bool) -> String {
     let mut summary = Summary::default();

@@ -292,14 +292,21 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
     });
     progress.finish_and_clear();
 
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        report::Format::Text
-    } else {
-        report::Format::Json
-    });
+    let format = args.format.or_else(|| args.report.as_deref().and_then(report::Format::from_extension)).unwrap_or(
+        if args.report.is_none() && std::io::stdout().is_terminal() {
+            report::Format::Text
+        } else {
+            report::Format::Json
+        },
+    );
     let rendered = report::render(&reports, format, single);
     match &args.report {
         Some(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Failure::usage(format!("{}: cannot create: {}", parent.display(), crate::output::io_reason(&e)))
+                })?;
+            }
             write_atomic(path, rendered.as_bytes(), args.force)?;
             let mut summary = report::Summary::default();
             reports.iter().for_each(|r| summary.add(r.status));
@@ -343,7 +350,8 @@ pub fn copy_ready(reports: &[FormReport], dir: &Path, force: bool) -> Result<(),
             sanitize_file_stem(&customer, 48),
             r.subscriptions.first().map(String::as_str).unwrap_or("no-subscription")
         );
-        let bytes = std::fs::read(&r.file).map_err(|e| Failure::no(format!("{}: cannot read again: {e}", r.file)))?;
+        let bytes =
+            std::fs::read(&r.file).map_err(|e| Failure::usage(format!("{}: cannot read again: {e}", r.file)))?;
         if sha256_hex(&bytes) != r.sha256 {
             eprintln!("warning: {} changed while it was being verified; not copied", r.file);
             continue;

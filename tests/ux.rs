@@ -225,3 +225,38 @@ fn a_pipe_closed_by_the_reader_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
     }
 }
+
+/// Item 9: the report's format comes from its extension unless `--format` says otherwise, and
+/// its folder is created.
+#[test]
+fn report_format_follows_the_extension_and_its_folder_is_created() {
+    let dir = Dir::new();
+    let form = repo("fixtures/returned/missing-customer.pdf");
+    for (name, starts) in [("out/week/r.csv", "file,status"), ("out/r.json", "{"), ("out/r.txt", "NOT READY")] {
+        dir.formtool().arg("verify").arg(&form).args(["--report", name]).assert().code(1);
+        let text = String::from_utf8(dir.read(name)).unwrap();
+        assert!(text.starts_with(starts), "{name}: {text}");
+    }
+    dir.formtool().arg("verify").arg(&form).args(["--report", "out/forced.csv", "--format", "json"]).assert().code(1);
+    assert!(dir.read("out/forced.csv").starts_with(b"{"));
+}
+
+/// Item 10: a folder that cannot take the output is named (not the temporary file), exit 2.
+#[test]
+fn an_unwritable_report_or_ready_dir_names_the_output_and_exits_2() {
+    let dir = Dir::new();
+    let form = repo("fixtures/returned/seq-pyhanko.pdf");
+    // /proc takes no new files, even for root (the tests may run as root, for whom a chmod
+    // 0555 folder is writable).
+    let out = dir.formtool().arg("verify").arg(&form).args(["--report", "/proc/week.json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/proc/week.json: cannot write"), "{stderr}");
+    assert!(!stderr.contains(".formtool-"), "{stderr}");
+    let out =
+        dir.formtool().arg("verify").arg(&form).args(["--ready-dir", "/proc", "--format", "json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains(".formtool-"), "{stderr}");
+    assert!(stderr.contains("/proc/"), "{stderr}");
+}
