@@ -32,8 +32,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
     // Every message names the output the user asked for, never the temporary file, and exits 2:
     // the work was done but the place given cannot take it.
     let cannot = |e: &std::io::Error| Failure::usage(format!("{}: cannot write: {}", path.display(), io_reason(e)));
-    let mut tmp =
-        tempfile::Builder::new().prefix(".formtool-").suffix(".tmp").tempfile_in(&dir).map_err(|e| cannot(&e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".formtool-").suffix(".tmp");
+    // Outputs are shared (a colleague opens them on the same drive): created as any tool
+    // creates a file, 0666 less the umask, which the kernel applies; not tempfile's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(&dir).map_err(|e| cannot(&e))?;
     tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(|e| cannot(&e))?;
     let result = if force {
         tmp.persist(path).map(|_| ())

@@ -260,3 +260,34 @@ fn an_unwritable_report_or_ready_dir_names_the_output_and_exits_2() {
     assert!(!stderr.contains(".formtool-"), "{stderr}");
     assert!(stderr.contains("/proc/"), "{stderr}");
 }
+
+/// Item 5: outputs are created 0666 less the umask (the test process's umask is inherited).
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_usual_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only swaps the process's mask; read it back by setting it again.
+    let umask = unsafe {
+        let m = libc::umask(0o022);
+        libc::umask(m);
+        m
+    };
+    let expected = 0o666 & !(umask as u32);
+    let dir = Dir::new();
+    dir.formtool().args(["fill", repo("fixtures/transfer.toml").to_str().unwrap(), "-o", "f.pdf"]).assert().success();
+    dir.formtool().args(["template", "-o", "t.pdf"]).assert().success();
+    dir.formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/seq-pyhanko.pdf"))
+        .args(["--report", "r.json", "--ready-dir", "up"])
+        .assert()
+        .success();
+    let copied: Vec<std::path::PathBuf> =
+        std::fs::read_dir(dir.path("up")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(copied.len(), 2);
+    for p in [dir.path("f.pdf"), dir.path("t.pdf"), dir.path("r.json")].into_iter().chain(copied) {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected, "{}: {mode:o}", p.display());
+    }
+    assert_ne!(expected, 0o600, "umask {umask:o} makes this test unable to fail");
+}
