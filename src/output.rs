@@ -97,11 +97,13 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// Make a string safe as (part of) a file name: ASCII letters, digits, `-`, `_` and `.` kept,
-/// runs of anything else collapsed into one `-`, at most `max` characters, never empty.
+/// Make a string safe as (part of) a file name: transliterated to ASCII first (deunicode:
+/// `Société Générale` → `Societe Generale`, `Φαμπρίκαμ` → `Phamprikam`), then ASCII letters,
+/// digits, `-`, `_` and `.` kept, runs of anything else collapsed into one `-`, at most `max`
+/// characters, never empty.
 pub fn sanitize_file_stem(text: &str, max: usize) -> String {
     let mut out = String::new();
-    for c in text.chars() {
+    for c in deunicode::deunicode(text).chars() {
         let c = if c.is_ascii_alphanumeric() || c == '_' || c == '.' { Some(c) } else { None };
         match c {
             Some(c) => out.push(c),
@@ -120,9 +122,12 @@ mod tests {
 
     #[test]
     fn sanitize_keeps_safe_characters_and_collapses_the_rest() {
-        assert_eq!(sanitize_file_stem("Fabrikam Ltd / Düsseldorf", 64), "Fabrikam-Ltd-D-sseldorf");
+        assert_eq!(sanitize_file_stem("Fabrikam Ltd / Düsseldorf", 64), "Fabrikam-Ltd-Dusseldorf");
         assert_eq!(sanitize_file_stem("../../etc/passwd", 64), "etc-passwd");
-        assert_eq!(sanitize_file_stem("Ωμέγα", 64), "form");
+        assert_eq!(sanitize_file_stem("Ωμέγα", 64), "Omega");
+        assert_eq!(sanitize_file_stem("Société Générale (encodé)", 64), "Societe-Generale-encode");
+        assert_eq!(sanitize_file_stem("😀", 64), "grinning");
+        assert_eq!(sanitize_file_stem("\u{0}", 64), "form");
         assert_eq!(sanitize_file_stem("abcdef", 3), "abc");
     }
 

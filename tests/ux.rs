@@ -291,3 +291,26 @@ fn outputs_get_the_usual_permissions() {
     }
     assert_ne!(expected, 0o600, "umask {umask:o} makes this test unable to fail");
 }
+
+/// Item 6: non-ASCII names are transliterated in file names, not dropped.
+#[test]
+fn file_names_transliterate_greek_and_accents() {
+    let dir = Dir::new();
+    dir.formtool().args(["fill", repo("fixtures/transfer.toml").to_str().unwrap()]).assert().success();
+    // Φαμπρίκαμ Α.Ε.
+    assert!(dir.path("Phamprikam-A.E_3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b.pdf").is_file());
+    dir.write("t.toml", TRANSFER_TOML.replace("Φαμπρίκαμ Α.Ε.", "Société Générale (encodé)"));
+    dir.formtool()
+        .args(["fill", "t.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Societe-Generale-encode_3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b.pdf"));
+    // Ready copies are named the same way.
+    dir.formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/seq-pyhanko.pdf"))
+        .args(["--ready-dir", "up"])
+        .assert()
+        .success();
+    assert!(dir.path("up/Phamprikam-A.E_3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b.pdf").is_file());
+}
