@@ -105,6 +105,10 @@ pub struct FillArgs {
     /// Overwrite existing output files.
     #[arg(long)]
     pub force: bool,
+    /// Leave output files that already exist and write only the others (to resume a batch
+    /// that was interrupted).
+    #[arg(long, conflicts_with = "force")]
+    pub skip_existing: bool,
     /// Treat a missing new partner, attestations or signers section as an error.
     #[arg(long)]
     pub strict: bool,
@@ -157,6 +161,7 @@ pub struct GuideArgs {
 
 /// Run one parsed command.
 pub fn run(cli: Cli) -> CommandResult {
+    crate::output::clean_up_on_interrupt();
     match cli.command {
         Command::Fetch(args) => crate::fetch::run(&args),
         Command::Template(args) => crate::template::run(&args),

@@ -15,6 +15,7 @@
 //! ```
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use lopdf::{Dictionary, Object, ObjectId, Stream, dictionary};
@@ -424,8 +425,14 @@ pub fn run(args: &FillArgs) -> CommandResult {
     if targets.iter().any(|p| is_stdout(p)) {
         crate::output::stdout_takes_pdf()?;
     }
+    // With --skip-existing, outputs already there (a batch interrupted earlier) are left alone.
+    let skip: Vec<bool> = targets.iter().map(|p| args.skip_existing && !is_stdout(p) && p.exists()).collect();
+    let skipped = skip.iter().filter(|s| **s).count();
+    if skipped > 0 {
+        eprintln!("{skipped} output file(s) already exist; skipped (--skip-existing)");
+    }
     // Refuse before writing anything, so a batch is never half written over old files.
-    if !args.force {
+    if !args.force && !args.skip_existing {
         let existing: Vec<&Path> =
             targets.iter().filter(|p| !is_stdout(p) && p.exists()).map(PathBuf::as_path).collect();
         if existing.len() == 1 {
@@ -458,20 +465,30 @@ pub fn run(args: &FillArgs) -> CommandResult {
     let results: Vec<Result<(), Failure>> = transfers
         .par_iter()
         .zip(targets.par_iter())
-        .map(|(t, path)| {
+        .zip(skip.par_iter())
+        .map(|((t, path), skip)| {
+            if *skip {
+                return Ok(());
+            }
             let bytes = match &foreign {
                 Some(f) => f.fill(t).map_err(|why| Failure::no(format!("{}: {why}", path.display())))?,
                 None => fill_embedded(t, &options),
             };
-            if is_stdout(path) { write_pdf_to_stdout(&bytes) } else { write_atomic(path, &bytes, args.force) }
+            if is_stdout(path) {
+                write_pdf_to_stdout(&bytes)
+            } else {
+                write_atomic(path, &bytes, args.force)?;
+                // Printed as soon as it is complete, so an interrupted batch says what it wrote.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", path.display()).and_then(|()| out.flush());
+                Ok(())
+            }
         })
         .collect();
     let mut failures = Vec::new();
-    for (result, path) in results.into_iter().zip(&targets) {
-        match result {
-            Ok(()) if is_stdout(path) => {}
-            Ok(()) => println!("{}", path.display()),
-            Err(e) => failures.push(e.to_string()),
+    for result in results {
+        if let Err(e) = result {
+            failures.push(e.to_string());
         }
     }
     if failures.is_empty() { Ok(Outcome::Yes) } else { Err(Failure::no(failures.join("\n"))) }

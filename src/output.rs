@@ -11,6 +11,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::Failure;
 
@@ -38,14 +39,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
     // creates a file, 0666 less the umask, which the kernel applies; not tempfile's 0600.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(&dir).map_err(|e| cannot(&e))?;
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(|e| cannot(&e))?;
+    let mut tmp = {
+        // Created and registered under one lock, so an interrupt never misses a file.
+        let mut in_flight = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+        let tmp = builder.tempfile_in(&dir).map_err(|e| cannot(&e))?;
+        in_flight.push(tmp.path().to_path_buf());
+        tmp
+    };
+    let tmp_path = tmp.path().to_path_buf();
+    let unregister = || IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p != &tmp_path);
+    if let Err(e) = tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()) {
+        drop(tmp);
+        unregister();
+        return Err(cannot(&e));
+    }
+    if std::env::var_os("FORMTOOL_TEST_HOOK").is_some_and(|h| h == "slow-write") {
+        // Hidden hook for the interrupt test: hold the temporary file a while.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
     let result = if force {
         tmp.persist(path).map(|_| ())
     } else {
         // persist_noclobber closes the race between our exists() check and the rename.
         tmp.persist_noclobber(path).map(|_| ())
     };
+    // On failure the PersistError (holding the file) is dropped below, removing the file.
+    unregister();
     result.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             Failure::usage(format!("{}: already exists (use --force to overwrite)", path.display()))
@@ -53,6 +72,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
             cannot(&e.error)
         }
     })
+}
+
+/// Temporary files being written right now, removed if the user interrupts (Ctrl-C): the
+/// destructors that normally remove them do not run when the process is stopped.
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Install, once, the Ctrl-C (SIGINT, SIGTERM) handler: remove every temporary file being
+/// written, say so, and exit 130. Files already renamed into place are complete and stay.
+pub fn clean_up_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Failing to install the handler (another one is set) only loses the clean-up.
+        let _ = ctrlc::set_handler(|| {
+            let in_flight = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+            for p in in_flight.iter() {
+                let _ = std::fs::remove_file(p);
+            }
+            eprintln!("formtool: interrupted; outputs not yet complete were removed");
+            // Exit while holding the lock: no thread can start another temporary file.
+            std::process::exit(130);
+        });
+    });
 }
 
 /// The reason of an I/O error in words, without the path some libraries add to it.

@@ -314,3 +314,58 @@ fn file_names_transliterate_greek_and_accents() {
         .success();
     assert!(dir.path("up/Phamprikam-A.E_3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b.pdf").is_file());
 }
+
+/// A CSV batch of `n` transfers built from the first row of fixtures/batch.csv, each with its
+/// own subscription.
+fn batch_csv(n: usize) -> String {
+    let text = std::fs::read_to_string(repo("fixtures/batch.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let row = lines.nth(1).unwrap(); // {11111111-…-555555555501}, one subscription
+    let mut out = format!("{header}\n");
+    for i in 0..n {
+        out.push_str(
+            &row.replace("{11111111-2222-4333-8444-555555555501}", &format!("11111111-2222-4333-8444-{i:012}")),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+/// Item 7: Ctrl-C leaves no temporary files, paths already written were printed, and
+/// `--skip-existing` resumes.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_batch_leaves_no_temporary_files_and_resumes() {
+    use std::io::BufRead;
+    let dir = Dir::new();
+    dir.write("batch.csv", batch_csv(12));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("formtool"))
+        .current_dir(dir.tmp.path())
+        .args(["fill", "batch.csv", "--out-dir", "out"])
+        .env("FORMTOOL_TEST_HOOK", "slow-write")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a path printed before the batch ends").unwrap();
+    // SAFETY: kill sends SIGINT to our own child, whose pid we hold.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let mut printed = vec![first];
+    printed.extend(lines.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path("out")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "temporary files left: {names:?}");
+    assert!(names.len() < 12, "the batch was not interrupted: {names:?}");
+    for p in &printed {
+        assert!(dir.path(p).is_file(), "{p} printed but not there");
+    }
+    // Resume: the rest is written, what exists is left alone.
+    let out = dir.formtool().args(["fill", "batch.csv", "--out-dir", "out", "--skip-existing"]).assert().success();
+    let out = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(out.lines().count(), 12 - names.len());
+    assert_eq!(std::fs::read_dir(dir.path("out")).unwrap().count(), 12);
+}
