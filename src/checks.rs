@@ -421,7 +421,7 @@ fn attest_check(role: Role, id: &str, values: &Values) -> Check {
         _ => "the customer agreement box",
     };
     if !values.has_field(role) {
-        return Check::new(id, false, Method::Field, format!("the form has no {what}"));
+        return Check::new(id, false, Method::Field, format!("the form has no {}", what.trim_start_matches("the ")));
     }
     let ticked = values.kinds.get(&role).copied().flatten() == Some(FieldKind::Checkbox)
         && is_ticked(values.by_role.get(&role).cloned().flatten().as_deref());

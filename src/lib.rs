@@ -23,7 +23,8 @@
 //! - [`checks`]: the checks of a returned form; [`report`]: how verdicts are written;
 //! - [`verify`]: the `verify` command over files and folders; [`limits`]: the bounds that keep
 //!   it safe on hostile files;
-//! - [`output`]: atomic writes that never overwrite without `--force`.
+//! - [`output`]: atomic writes that never overwrite without `--force`; [`pdfdate`]: PDF dates
+//!   as ISO 8601.
 
 pub mod appearance;
 pub mod checks;
@@ -43,6 +44,7 @@ pub mod limits;
 pub mod marks;
 pub mod output;
 pub mod pdf;
+pub mod pdfdate;
 pub mod profile;
 pub mod report;
 pub mod returned;

@@ -159,7 +159,8 @@ impl<'a> Returned<'a> {
                     field: field.name.clone(),
                     page: widget.and_then(|w| w.page),
                     rect: widget.and_then(|w| w.rect),
-                    time: verdict.signing_time.clone().or(m),
+                    // `/M` is a PDF date; reports give every time as ISO 8601.
+                    time: verdict.signing_time.clone().or_else(|| m.map(|m| crate::pdfdate::iso8601(&m).unwrap_or(m))),
                     verdict,
                     revision: None,
                 }

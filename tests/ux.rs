@@ -369,3 +369,51 @@ fn an_interrupted_batch_leaves_no_temporary_files_and_resumes() {
     assert_eq!(out.lines().count(), 12 - names.len());
     assert_eq!(std::fs::read_dir(dir.path("out")).unwrap().count(), 12);
 }
+
+/// Item 15: every signing time is ISO 8601, also one taken from a PDF date (`/M`).
+#[test]
+fn signing_times_are_all_iso_8601() {
+    let dir = Dir::new();
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/seq-pyhanko.pdf"))
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    for id in ["signature.current_partner", "signature.customer", "signature.new_partner"] {
+        let detail = check(&v, id)["detail"].as_str().unwrap().to_string();
+        assert!(!detail.contains("D:"), "{id}: {detail}");
+        let at = detail.split(" at ").nth(1).unwrap_or_default();
+        let stamp = at.split(' ').next().unwrap_or_default();
+        assert!(stamp.len() == 20 && &stamp[4..5] == "-" && &stamp[10..11] == "T", "{id}: {detail}");
+    }
+    assert!(check(&v, "signature.new_partner")["detail"].as_str().unwrap().contains("2025-03-05T14:30:00Z"));
+}
+
+/// Item 16: grammar of the reasons.
+#[test]
+fn reasons_read_as_english() {
+    let dir = Dir::new();
+    dir.formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/ink-strikeout-after-signing.pdf"))
+        .args(["--format", "text"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("an Ink annotation"))
+        .stdout(predicate::str::contains("a Ink").not());
+    dir.formtool()
+        .args(["fill", repo("fixtures/transfer.toml").to_str().unwrap(), "--flatten", "-o", "flat.pdf"])
+        .assert()
+        .success();
+    dir.formtool()
+        .args(["verify", "flat.pdf", "--format", "text"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("has no the").not());
+}
