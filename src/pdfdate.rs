@@ -16,7 +16,7 @@ pub fn iso8601(text: &str) -> Option<String> {
     let t = text.trim();
     let t = t.strip_prefix("D:").unwrap_or(t);
     let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    if digits.len() < 4 || digits.len() > 14 || digits.len() % 2 != 0 {
+    if digits.len() < 4 || digits.len() > 14 || !digits.len().is_multiple_of(2) {
         return None;
     }
     let field = |from: usize, default: u32| -> u32 {
