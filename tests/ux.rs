@@ -417,3 +417,31 @@ fn reasons_read_as_english() {
         .code(1)
         .stdout(predicate::str::contains("has no the").not());
 }
+
+/// Item 12: "is not a GUID" says why.
+#[test]
+fn a_bad_guid_says_why() {
+    let dir = Dir::new();
+    let cases = [
+        (
+            "8f0b2c9e-6a51-4f3b-9d2e-3c7a1b5e4d21",
+            "8f0b2c9e-6a51-4f3b-9d2e-3c7a1b5e4d2",
+            "it has 35 characters, a GUID has 36",
+        ),
+        (
+            "8f0b2c9e-6a51-4f3b-9d2e-3c7a1b5e4d21",
+            "8f0b2c9e-6a51-4f3b-9d2e-3c7a1b5e4g21",
+            "'g' at character 34 is not a hex digit",
+        ),
+        ("8f0b2c9e-6a51-4f3b-9d2e-3c7a1b5e4d21", "8f0b2c9e 6a51-4f3b-9d2e-3c7a1b5e4d21", "character 9 should be '-'"),
+    ];
+    for (good, bad, why) in cases {
+        dir.write("t.toml", TRANSFER_TOML.replace(good, bad));
+        dir.formtool()
+            .args(["fill", "t.toml", "-o", "f.pdf"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("current_partner.microsoft_id: \"{bad}\" is not a GUID: ")))
+            .stderr(predicate::str::contains(why));
+    }
+}
