@@ -153,15 +153,28 @@ impl FormReport {
         }
     }
 
-    /// The CSV row: `file,status,subscriptions,customer,failed_checks`.
-    pub fn csv_row(&self) -> [String; 5] {
+    /// The CSV row: `file,status,subscriptions,customer,failed_checks,reasons`. The reasons
+    /// are each failing check's `id: detail` (for `review`, the checks a person must confirm),
+    /// or why the file could not be read.
+    pub fn csv_row(&self) -> [String; 6] {
         let failed: Vec<&str> = self.failed().map(|c| c.id.as_str()).collect();
+        let reasons: Vec<String> = match self.status {
+            Status::Error => vec![self.error.clone().unwrap_or_else(|| "unreadable".into())],
+            Status::Review => self
+                .checks
+                .iter()
+                .filter(|c| c.method == Method::Handwriting)
+                .map(|c| format!("{}: {}", c.id, c.detail))
+                .collect(),
+            _ => self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect(),
+        };
         [
             self.file.clone(),
             self.status.as_str().to_string(),
             self.subscriptions.join(";"),
             self.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_default(),
             if self.status == Status::Error { "error".to_string() } else { failed.join(";") },
+            reasons.join("; "),
         ]
     }
 }
@@ -249,7 +262,7 @@ pub fn render(reports: &[FormReport], format: Format, single: bool) -> String {
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record(["file", "status", "subscriptions", "customer", "failed_checks"]);
+            let _ = w.write_record(["file", "status", "subscriptions", "customer", "failed_checks", "reasons"]);
             for r in reports {
                 let _ = w.write_record(r.csv_row());
             }

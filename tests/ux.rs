@@ -445,3 +445,19 @@ fn a_bad_guid_says_why() {
             .stderr(predicate::str::contains(why));
     }
 }
+
+/// Item 17: CSV reports say why, also for files that could not be read.
+#[test]
+fn csv_reports_carry_the_reasons() {
+    let dir = Dir::new();
+    for f in ["missing-customer.pdf", "not-a-pdf.pdf"] {
+        dir.write(&format!("in/{f}"), std::fs::read(repo(&format!("fixtures/returned/{f}"))).unwrap());
+    }
+    let out = dir.formtool().args(["verify", "in", "--format", "csv"]).assert().code(1).get_output().stdout.clone();
+    let mut rows = csv::Reader::from_reader(out.as_slice());
+    assert_eq!(rows.headers().unwrap().iter().last(), Some("reasons"));
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert!(rows[0][5].contains("signature.customer: no signature in the Customer box"), "{:?}", rows[0]);
+    assert_eq!(&rows[1][1], "error");
+    assert!(!rows[1][5].is_empty(), "{:?}", rows[1]);
+}
