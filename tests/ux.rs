@@ -455,7 +455,7 @@ fn csv_reports_carry_the_reasons() {
     }
     let out = dir.formtool().args(["verify", "in", "--format", "csv"]).assert().code(1).get_output().stdout.clone();
     let mut rows = csv::Reader::from_reader(out.as_slice());
-    assert_eq!(rows.headers().unwrap().iter().last(), Some("reasons"));
+    assert_eq!(rows.headers().unwrap().iter().next_back(), Some("reasons"));
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert!(rows[0][5].contains("signature.customer: no signature in the Customer box"), "{:?}", rows[0]);
     assert_eq!(&rows[1][1], "error");
