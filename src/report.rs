@@ -146,7 +146,7 @@ impl FormReport {
                 format!("REVIEW     {}  {}", self.file, reasons.join("; "))
             }
             Status::NotReady => {
-                let reasons: Vec<String> = self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect();
+                let reasons = grouped_reasons(self.failed());
                 format!("NOT READY  {}  {}", self.file, reasons.join("; "))
             }
             Status::Error => format!("ERROR      {}  {}", self.file, self.error.as_deref().unwrap_or("unreadable")),
@@ -166,7 +166,7 @@ impl FormReport {
                 .filter(|c| c.method == Method::Handwriting)
                 .map(|c| format!("{}: {}", c.id, c.detail))
                 .collect(),
-            _ => self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect(),
+            _ => grouped_reasons(self.failed()),
         };
         [
             self.file.clone(),
@@ -177,6 +177,19 @@ impl FormReport {
             reasons.join("; "),
         ]
     }
+}
+
+/// `id: detail` per failing check, with checks that fail for the same reason (a scan whose
+/// page 1 cannot be read fails twelve checks with one reason) named together, reason once.
+fn grouped_reasons<'a>(failed: impl Iterator<Item = &'a Check>) -> Vec<String> {
+    let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+    for c in failed {
+        match groups.iter_mut().find(|(_, d)| *d == c.detail) {
+            Some((ids, _)) => ids.push(&c.id),
+            None => groups.push((vec![&c.id], &c.detail)),
+        }
+    }
+    groups.into_iter().map(|(ids, detail)| format!("{}: {detail}", ids.join(", "))).collect()
 }
 
 /// Counts over a batch.

@@ -461,3 +461,22 @@ fn csv_reports_carry_the_reasons() {
     assert_eq!(&rows[1][1], "error");
     assert!(!rows[1][5].is_empty(), "{:?}", rows[1]);
 }
+
+/// Item 14: one reason shared by many checks is said once.
+#[test]
+fn a_reason_shared_by_many_checks_is_said_once() {
+    let dir = Dir::new();
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/scans/not-a-form.pdf"))
+        .args(["--format", "text"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.matches("page 1 of the form is not in the scan").count(), 1, "{text}");
+    assert!(text.contains("signature.current_partner, signature.customer"), "{text}");
+}
