@@ -23,6 +23,7 @@
 //! - [`checks`]: the checks of a returned form; [`report`]: how verdicts are written;
 //! - [`verify`]: the `verify` command over files and folders; [`limits`]: the bounds that keep
 //!   it safe on hostile files;
+//! - [`sniff`]: what a file that is not a PDF is, and what to do with it;
 //! - [`output`]: atomic writes that never overwrite without `--force`; [`pdfdate`]: PDF dates
 //!   as ISO 8601.
 
@@ -51,5 +52,6 @@ pub mod returned;
 pub mod revisions;
 pub mod scan;
 pub mod signature;
+pub mod sniff;
 pub mod template;
 pub mod verify;

@@ -52,9 +52,14 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
         let meta = std::fs::metadata(p).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", p.display())))?;
         if meta.is_dir() {
             let before = out.len();
-            walk(p, 0, &mut out);
+            let mut others = 0;
+            walk(p, 0, &mut out, &mut others);
             if out.len() == before {
-                eprintln!("warning: {}: no PDF files found", p.display());
+                let skipped = match others {
+                    0 => String::new(),
+                    n => format!(" ({n} other file(s) skipped: only *.pdf files are verified)"),
+                };
+                eprintln!("warning: {}: no PDF files found{skipped}", p.display());
             }
         } else {
             out.push(p.clone());
@@ -63,7 +68,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(out)
 }
 
-fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>, others: &mut usize) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -76,11 +81,13 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     for path in entries {
         let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
         if meta.is_dir() {
-            walk(&path, depth + 1, out);
+            walk(&path, depth + 1, out, others);
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
             && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
         {
             out.push(path);
+        } else {
+            *others += 1;
         }
     }
 }
@@ -217,6 +224,9 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> FormReport {
         Ok(b) => b,
         Err(e) => return FormReport::error(&label, "", &format!("cannot read: {e}")),
     };
+    if let Some(what) = crate::sniff::not_a_pdf(&bytes) {
+        return FormReport::error(&label, &sha256_hex(&bytes), &what);
+    }
     match catch_unwind(AssertUnwindSafe(|| {
         test_hook(&label);
         verify_bytes(&label, &bytes, options)

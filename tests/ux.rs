@@ -480,3 +480,33 @@ fn a_reason_shared_by_many_checks_is_said_once() {
     assert_eq!(text.matches("page 1 of the form is not in the scan").count(), 1, "{text}");
     assert!(text.contains("signature.current_partner, signature.customer"), "{text}");
 }
+
+/// Item 13: files that are not PDFs are named for what they are, with how to proceed; a folder
+/// with no PDFs says how many other files it skipped.
+#[test]
+fn non_pdfs_say_what_they_are_and_how_to_proceed() {
+    let dir = Dir::new();
+    dir.write("in/scan.pdf", b"\xFF\xD8\xFF\xE0\0\x10JFIF\0rest of a jpeg");
+    dir.write("in/photo.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    dir.write("in/empty.pdf", b"");
+    dir.write("in/letter.pdf", b"PK\x03\x04\x14\0\0\0[Content_Types].xml word/document.xml");
+    let out = dir.formtool().args(["verify", "in", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let error = |name: &str| -> String {
+        let f = v["forms"].as_array().unwrap().iter().find(|f| f["file"] == format!("in/{name}")).unwrap();
+        assert_eq!(f["status"], "error");
+        f["error"].as_str().unwrap().to_string()
+    };
+    assert!(error("scan.pdf").starts_with("a JPEG image") && error("scan.pdf").contains("img2pdf"));
+    assert!(error("photo.pdf").starts_with("a PNG image"));
+    assert_eq!(error("empty.pdf"), "an empty file");
+    assert!(error("letter.pdf").contains("DOCX"), "{}", error("letter.pdf"));
+
+    dir.write("docs/a.docx", b"x");
+    dir.write("docs/b.png", b"x");
+    dir.formtool()
+        .args(["verify", "docs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("2 other file(s) skipped"));
+}
