@@ -306,8 +306,23 @@ fn toml_entries(text: &str, source: &str) -> Result<Entries, InputError> {
     }
 }
 
+/// The delimiter of a CSV file, from its header line: `,`, `;` (the spreadsheet default in
+/// French and German locales) or tab, whichever separates the most names there. Header names
+/// never contain any of them, so the count is unambiguous.
+fn csv_delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| (header.bytes().filter(|b| b == d).count(), *d == b','))
+        .unwrap_or(b',')
+}
+
 fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(csv_delimiter(text))
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| InputError { problems: vec![format!("{source}: cannot read the CSV header: {e}")] })?

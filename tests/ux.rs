@@ -510,3 +510,23 @@ fn non_pdfs_say_what_they_are_and_how_to_proceed() {
         .code(2)
         .stderr(predicate::str::contains("2 other file(s) skipped"));
 }
+
+/// Item 11: a `;`-separated CSV (French and German spreadsheets) or a tab-separated one reads
+/// like a comma-separated one.
+#[test]
+fn semicolon_and_tab_separated_csv_are_read() {
+    let dir = Dir::new();
+    let text = std::fs::read_to_string(repo("fixtures/batch.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    for (name, delim) in [("semi.csv", b';'), ("tab.csv", b'\t')] {
+        let mut w = csv::WriterBuilder::new().delimiter(delim).from_writer(Vec::new());
+        w.write_record(rdr.headers().unwrap()).unwrap();
+        for r in csv::Reader::from_reader(text.as_bytes()).records() {
+            w.write_record(&r.unwrap()).unwrap();
+        }
+        dir.write(name, w.into_inner().unwrap());
+        let out_dir = format!("out-{name}");
+        dir.formtool().args(["fill", name, "--out-dir", &out_dir]).assert().success();
+        assert_eq!(std::fs::read_dir(dir.path(&out_dir)).unwrap().count(), 4, "{name}");
+    }
+}
