@@ -42,7 +42,9 @@ pub enum Command {
                             formtool verify returned/ --expect transfers.csv --trust partner-ca.pem")]
     Verify(VerifyArgs),
     /// Print the six transfer steps for one transfer, with its values filled in.
-    #[command(after_help = "Example:\n  formtool guide fixtures/transfer.toml")]
+    #[command(
+        after_help = "Examples:\n  formtool guide fixtures/transfer.toml\n  formtool guide fixtures/batch.csv --row 3"
+    )]
     Guide(GuideArgs),
 }
 
@@ -154,9 +156,12 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct GuideArgs {
-    /// Transfer input: .json or .toml (one transfer); `-` reads JSON from stdin.
+    /// Transfer input: .json, .toml or .csv; `-` reads JSON from stdin.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
+    /// Which transfer of a batch file, from 1 (in CSV, the first data row is 1).
+    #[arg(long, value_name = "N")]
+    pub row: Option<usize>,
 }
 
 /// Run one parsed command.

@@ -530,3 +530,19 @@ fn semicolon_and_tab_separated_csv_are_read() {
         assert_eq!(std::fs::read_dir(dir.path(&out_dir)).unwrap().count(), 4, "{name}");
     }
 }
+
+/// Item 19: `guide` on a batch file takes `--row N`.
+#[test]
+fn guide_picks_one_transfer_of_a_batch_with_row() {
+    let dir = Dir::new();
+    let batch = repo("fixtures/batch.csv");
+    dir.formtool().arg("guide").arg(&batch).assert().code(2).stderr(predicate::str::contains("--row N"));
+    dir.formtool()
+        .arg("guide")
+        .arg(&batch)
+        .args(["--row", "3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("11111111-2222-4333-8444-555555555503"));
+    dir.formtool().arg("guide").arg(&batch).args(["--row", "99"]).assert().code(2);
+}
