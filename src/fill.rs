@@ -387,6 +387,20 @@ pub fn run(args: &FillArgs) -> CommandResult {
         eprintln!("warning: {w}");
     }
     let transfers = loaded.transfers;
+    // The same subscription in two transfers of one batch: two forms would move it twice.
+    let mut first_seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, t) in transfers.iter().enumerate() {
+        for s in &t.subscriptions {
+            if let Some(j) = first_seen.insert(s.as_str(), i) {
+                eprintln!(
+                    "warning: {}: subscription {s} is in transfer {} and transfer {}",
+                    args.input.display(),
+                    j + 1,
+                    i + 1
+                );
+            }
+        }
+    }
     let foreign = match &args.form {
         Some(form) => Some(crate::profile::ForeignForm::open(form, args.profile.as_deref(), args.flatten)?),
         None => None,

@@ -546,3 +546,17 @@ fn guide_picks_one_transfer_of_a_batch_with_row() {
         .stdout(predicate::str::contains("11111111-2222-4333-8444-555555555503"));
     dir.formtool().arg("guide").arg(&batch).args(["--row", "99"]).assert().code(2);
 }
+
+/// Item 18 (fill): two transfers of one batch listing the same subscription are warned about.
+#[test]
+fn fill_warns_when_two_transfers_share_a_subscription() {
+    let dir = Dir::new();
+    // Rows 1 and 2 of the fixture batch both list …555555555501.
+    dir.formtool()
+        .args(["fill", repo("fixtures/batch.csv").to_str().unwrap(), "--out-dir", "out"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "subscription 11111111-2222-4333-8444-555555555501 is in transfer 1 and transfer 2",
+        ));
+}
