@@ -60,7 +60,7 @@ fn main() {
     for (case, (status, failing)) in cases.iter().zip(&results) {
         let col = match status {
             Status::Ready => 0,
-            Status::NotReady => 1,
+            Status::NotReady | Status::Review => 1,
             Status::Error => 2,
         };
         counts[usize::from(!case.ready)][col] += 1;
@@ -72,7 +72,7 @@ fn main() {
                 wrongly_ready += 1;
                 "WRONGLY READY"
             }
-            (true, Status::NotReady | Status::Error) => {
+            (true, Status::NotReady | Status::Review | Status::Error) => {
                 wrongly_not += 1;
                 "wrongly not ready"
             }

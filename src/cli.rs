@@ -47,12 +47,15 @@ pub enum Command {
                             formtool verify returned/ --expect transfers.csv --trust partner-ca.pem")]
     Verify(VerifyArgs),
     /// Print the six transfer steps for one transfer, with its values filled in.
-    #[command(after_help = "Example:\n  formtool guide fixtures/transfer.toml")]
+    #[command(
+        after_help = "Examples:\n  formtool guide fixtures/transfer.toml\n  formtool guide fixtures/batch.csv --row 3"
+    )]
     Guide(GuideArgs),
 }
 
 /// Run one parsed command.
 pub fn run(cli: Cli) -> CommandResult {
+    crate::output::clean_up_on_interrupt();
     match cli.command {
         Command::Fetch(args) => commands::fetch::run(&args),
         Command::Template(args) => commands::template::run(&args),

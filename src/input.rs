@@ -306,8 +306,23 @@ fn toml_entries(text: &str, source: &str) -> Result<Entries, InputError> {
     }
 }
 
+/// The delimiter of a CSV file, from its header line: `,`, `;` (the spreadsheet default in
+/// French and German locales) or tab, whichever separates the most names there. Header names
+/// never contain any of them, so the count is unambiguous.
+fn csv_delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| (header.bytes().filter(|b| b == d).count(), *d == b','))
+        .unwrap_or(b',')
+}
+
 fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(csv_delimiter(text))
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| InputError { problems: vec![format!("{source}: cannot read the CSV header: {e}")] })?
@@ -481,7 +496,7 @@ impl Validator<'_> {
                     out.push(g);
                 }
                 None => {
-                    self.problem(&key, format!("{s:?} is not a GUID"));
+                    self.problem(&key, format!("{s:?} {}", guid_problem(s)));
                     ok = false;
                 }
             }
@@ -520,7 +535,7 @@ impl Validator<'_> {
         }
         let g = normalize_guid(&value);
         if g.is_none() {
-            self.problem(key, format!("{value:?} is not a GUID"));
+            self.problem(key, format!("{value:?} {}", guid_problem(&value)));
         }
         g
     }
@@ -600,6 +615,33 @@ pub fn normalize_guid(text: &str) -> Option<String> {
         return None;
     }
     uuid::Uuid::try_parse(inner).ok().map(|u| u.hyphenated().to_string())
+}
+
+/// Why `text` is not a GUID, in words a person can fix it with: its length, or the first
+/// character that does not belong and its position (1-based, after any braces).
+pub fn guid_problem(text: &str) -> String {
+    let t = text.trim();
+    let inner = t.strip_prefix('{').and_then(|s| s.strip_suffix('}')).unwrap_or(t);
+    let n = inner.chars().count();
+    for (i, c) in inner.chars().enumerate() {
+        let dash = matches!(i, 8 | 13 | 18 | 23);
+        if i >= 36 {
+            break;
+        }
+        if dash && c != '-' {
+            return format!(
+                "is not a GUID: character {} should be '-', not {c:?} (expected 8-4-4-4-12 hex digits)",
+                i + 1
+            );
+        }
+        if !dash && !c.is_ascii_hexdigit() {
+            return format!("is not a GUID: {c:?} at character {} is not a hex digit (0-9, a-f)", i + 1);
+        }
+    }
+    if n != 36 {
+        return format!("is not a GUID: it has {n} characters, a GUID has 36 (8-4-4-4-12 hex digits with hyphens)");
+    }
+    "is not a GUID".to_string()
 }
 
 /// `local@domain.tld`: one `@`, no spaces, a dotted domain whose last label is letters.

@@ -711,7 +711,7 @@ fn a_hostile_folder_gives_one_row_per_file_and_copies_only_ready_forms() {
     for name in ["truncated.pdf", "not-a-pdf.pdf", "empty.pdf", "bomb.pdf", "huge-image.pdf", "panics.pdf"] {
         assert_eq!(status(name), "error", "{name}");
     }
-    assert_eq!(json["summary"], serde_json::json!({"ready": 3, "not_ready": 3, "error": 6}));
+    assert_eq!(json["summary"], serde_json::json!({"ready": 3, "review": 0, "not_ready": 3, "error": 6}));
     // The ready forms, byte for byte (ink-all.pdf and stalls.pdf are the same file: one copy).
     let mut copied: Vec<Vec<u8>> = std::fs::read_dir(dir.path("upload"))
         .expect("upload")

@@ -67,7 +67,7 @@ fn a_folder_gives_one_row_per_file_a_summary_and_exit_1() {
     }
     let out = dir.formtool().args(["verify", "in", "--format", "json"]).assert().code(1).get_output().stdout.clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["summary"], serde_json::json!({"ready": 1, "not_ready": 1, "error": 1}));
+    assert_eq!(v["summary"], serde_json::json!({"ready": 1, "review": 0, "not_ready": 1, "error": 1}));
     let files: Vec<&str> = v["forms"].as_array().unwrap().iter().map(|f| f["file"].as_str().unwrap()).collect();
     assert_eq!(files, ["in/missing-customer.pdf", "in/not-a-pdf.pdf", "in/seq-pyhanko.pdf"]);
 
@@ -81,7 +81,8 @@ fn a_folder_gives_one_row_per_file_a_summary_and_exit_1() {
         .stdout(predicate::str::contains("3 form(s): 1 ready, 1 not ready, 1 could not be read"));
     let csv = dir.formtool().args(["verify", "in", "--format", "csv"]).assert().code(1).get_output().stdout.clone();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("file,status,subscriptions,customer,failed_checks\n"), "{csv}");
+    // Issue 13 item 17: a reasons column.
+    assert!(csv.starts_with("file,status,subscriptions,customer,failed_checks,reasons\n"), "{csv}");
     assert!(csv.contains("in/missing-customer.pdf,not_ready,3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b;"), "{csv}");
 }
 

@@ -2,6 +2,7 @@
 //! subscription, written atomically and never over an existing file without `--force`.
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -11,7 +12,7 @@ use crate::error::{CommandResult, Failure, Outcome};
 use crate::fill::foreign::ForeignForm;
 use crate::fill::{FillOptions, fill_embedded};
 use crate::input::{self, Transfer};
-use crate::output::{sanitize_file_stem, write_atomic};
+use crate::output::{is_stdout, sanitize_file_stem, write_atomic, write_pdf_to_stdout};
 
 #[derive(Debug, Args)]
 pub struct FillArgs {
@@ -30,6 +31,10 @@ pub struct FillArgs {
     /// Overwrite existing output files.
     #[arg(long)]
     pub force: bool,
+    /// Leave output files that already exist and write only the others (to resume a batch
+    /// that was interrupted).
+    #[arg(long, conflicts_with = "force")]
+    pub skip_existing: bool,
     /// Treat a missing new partner, attestations or signers section as an error.
     #[arg(long)]
     pub strict: bool,
@@ -80,6 +85,20 @@ pub fn run(args: &FillArgs) -> CommandResult {
         eprintln!("warning: {w}");
     }
     let transfers = loaded.transfers;
+    // The same subscription in two transfers of one batch: two forms would move it twice.
+    let mut first_seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, t) in transfers.iter().enumerate() {
+        for s in &t.subscriptions {
+            if let Some(j) = first_seen.insert(s.as_str(), i) {
+                eprintln!(
+                    "warning: {}: subscription {s} is in transfer {} and transfer {}",
+                    args.input.display(),
+                    j + 1,
+                    i + 1
+                );
+            }
+        }
+    }
     let foreign = match &args.form {
         Some(form) => Some(ForeignForm::open(form, args.profile.as_deref(), args.flatten, !args.no_page_code)?),
         None => None,
@@ -115,9 +134,19 @@ pub fn run(args: &FillArgs) -> CommandResult {
             return Err(Failure::usage("use either -o FILE or --out-dir DIR, not both"));
         }
     };
+    if targets.iter().any(|p| is_stdout(p)) {
+        crate::output::stdout_takes_pdf()?;
+    }
+    // With --skip-existing, outputs already there (a batch interrupted earlier) are left alone.
+    let skip: Vec<bool> = targets.iter().map(|p| args.skip_existing && !is_stdout(p) && p.exists()).collect();
+    let skipped = skip.iter().filter(|s| **s).count();
+    if skipped > 0 {
+        eprintln!("{skipped} output file(s) already exist; skipped (--skip-existing)");
+    }
     // Refuse before writing anything, so a batch is never half written over old files.
-    if !args.force {
-        let existing: Vec<&Path> = targets.iter().filter(|p| p.exists()).map(PathBuf::as_path).collect();
+    if !args.force && !args.skip_existing {
+        let existing: Vec<&Path> =
+            targets.iter().filter(|p| !is_stdout(p) && p.exists()).map(PathBuf::as_path).collect();
         if existing.len() == 1 {
             return Err(Failure::usage(format!(
                 "{}: already exists (use --force to overwrite)",
@@ -134,23 +163,45 @@ pub fn run(args: &FillArgs) -> CommandResult {
             )));
         }
     }
+    if foreign.is_none() {
+        let mut problems = Vec::new();
+        for (i, t) in transfers.iter().enumerate() {
+            let place = if transfers.len() > 1 { format!("transfer {}: ", i + 1) } else { String::new() };
+            problems
+                .extend(crate::fill::too_long(t).into_iter().map(|p| format!("{}: {place}{p}", args.input.display())));
+        }
+        if !problems.is_empty() {
+            return Err(Failure::usage(problems.join("\n")));
+        }
+    }
     let options = FillOptions { flatten: args.flatten };
     let results: Vec<Result<(), Failure>> = transfers
         .par_iter()
         .zip(targets.par_iter())
-        .map(|(t, path)| {
+        .zip(skip.par_iter())
+        .map(|((t, path), skip)| {
+            if *skip {
+                return Ok(());
+            }
             let bytes = match &foreign {
                 Some(f) => f.fill(t).map_err(|why| Failure::no(format!("{}: {why}", path.display())))?,
                 None => fill_embedded(t, &options),
             };
-            write_atomic(path, &bytes, args.force)
+            if is_stdout(path) {
+                write_pdf_to_stdout(&bytes)
+            } else {
+                write_atomic(path, &bytes, args.force)?;
+                // Printed as soon as it is complete, so an interrupted batch says what it wrote.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", path.display()).and_then(|()| out.flush());
+                Ok(())
+            }
         })
         .collect();
     let mut failures = Vec::new();
-    for (result, path) in results.into_iter().zip(&targets) {
-        match result {
-            Ok(()) => println!("{}", path.display()),
-            Err(e) => failures.push(e.to_string()),
+    for result in results {
+        if let Err(e) = result {
+            failures.push(e.to_string());
         }
     }
     if failures.is_empty() { Ok(Outcome::Yes) } else { Err(Failure::no(failures.join("\n"))) }

@@ -19,9 +19,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct GuideArgs {
-    /// Transfer input: .json or .toml (one transfer); `-` reads JSON from stdin.
+    /// Transfer input: .json, .toml or .csv; `-` reads JSON from stdin.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
+    /// Which transfer of a batch file, from 1 (in CSV, the first data row is 1).
+    #[arg(long, value_name = "N")]
+    pub row: Option<usize>,
 }
 
 /// The guide text for one transfer.
@@ -124,13 +127,24 @@ pub fn guide(t: &Transfer) -> String {
 /// `formtool guide`.
 pub fn run(args: &GuideArgs) -> CommandResult {
     let loaded = input::load(&args.input, false)?;
-    if loaded.transfers.len() != 1 {
-        return Err(Failure::usage(format!(
-            "{}: holds {} transfers; guide takes one",
-            args.input.display(),
-            loaded.transfers.len()
-        )));
-    }
-    print!("{}", guide(&loaded.transfers[0]));
+    let n = loaded.transfers.len();
+    let transfer = match args.row {
+        // The same numbering as fill's messages: the n-th transfer of the file (in CSV, the
+        // n-th data row).
+        Some(row) => loaded.transfers.get(row.wrapping_sub(1)).ok_or_else(|| {
+            Failure::usage(format!(
+                "{}: --row {row}: the file holds {n} transfer(s), numbered from 1",
+                args.input.display()
+            ))
+        })?,
+        None if n == 1 => &loaded.transfers[0],
+        None => {
+            return Err(Failure::usage(format!(
+                "{}: holds {n} transfers; guide takes one: pick it with --row N (1 to {n})",
+                args.input.display()
+            )));
+        }
+    };
+    crate::output::write_stdout(guide(transfer).as_bytes())?;
     Ok(Outcome::Yes)
 }

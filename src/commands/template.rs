@@ -1,11 +1,10 @@
 //! `formtool template`: write the embedded blank form to a file or standard output.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::error::{CommandResult, Failure, Outcome};
+use crate::error::{CommandResult, Outcome};
 use crate::form::template::blank_form;
 
 #[derive(Debug, Args)]
@@ -22,16 +21,11 @@ pub struct TemplateArgs {
 pub fn run(args: &TemplateArgs) -> CommandResult {
     let bytes = blank_form();
     match &args.output {
-        Some(path) => {
+        Some(path) if !crate::output::is_stdout(path) => {
             crate::output::write_atomic(path, &bytes, args.force)?;
             eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| Failure::no(format!("cannot write to stdout: {e}")))?;
-        }
+        _ => crate::output::write_pdf_to_stdout(&bytes)?,
     }
     Ok(Outcome::Yes)
 }

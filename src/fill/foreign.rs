@@ -342,6 +342,9 @@ fn fill_text(
     let da = format!("/{resource} 9 Tf 0 g");
     for (w, wid) in field.widgets.iter().zip(ids) {
         let rect = w.rect.unwrap_or(Rect::new(0.0, 0.0, 100.0, 15.0));
+        if let Err(e) = crate::form::fit::fit(text, rect.width().max(1.0), rect.height().max(1.0)) {
+            return Err(format!("field '{}': {}", field.name, e.describe()));
+        }
         let ap = doc.add_object(text_appearance(text, rect.width().max(1.0), rect.height().max(1.0), font_id));
         if let Ok(d) = doc.get_dictionary_mut(wid) {
             d.set("AP", dictionary! { "N" => ap });

@@ -220,22 +220,34 @@ pub fn set_field(form: &mut BuiltForm, id: ObjectId, value: &FieldValue) {
 }
 
 /// A text field's normal appearance (PDF 32000-1 12.7.3.3): the value in the embedded font,
-/// left-aligned, vertically centred, shrunk (down to 5 pt) to fit the box.
+/// left-aligned, vertically centred, laid out by [`crate::form::fit`] (shrunk down to 6 pt, then on
+/// two lines). A value that cannot fit is refused before filling ([`too_long`]); should one
+/// reach here anyway it is drawn at the minimum size and clipped, and `verify` says so.
 pub fn text_appearance(text: &str, width: f32, height: f32, font_id: ObjectId) -> Stream {
     let f = font::embedded();
-    let mut size: f32 = 9.0_f32.min(height * 0.7);
-    while size > 5.0 && f.width(text, size) > width - 4.0 {
-        size -= 0.5;
+    let fitted = crate::form::fit::fit(text, width, height)
+        .unwrap_or(crate::form::fit::Fitted { size: crate::form::fit::MIN_SIZE, lines: vec![text.to_string()] });
+    let size = fitted.size;
+    let mut shown = String::new();
+    if let [line] = fitted.lines.as_slice() {
+        let (hex, _) = f.encode(line, size);
+        let baseline = ((height - size * 0.72) / 2.0).max(1.0);
+        shown = format!("2 {} Td {hex} Tj", num(baseline));
+    } else {
+        // Two lines centred as a block: the first baseline one leading above the second.
+        let second = ((height - size * 1.72) / 2.0).max(1.0 + size * 0.24);
+        for (i, line) in fitted.lines.iter().enumerate() {
+            let (hex, _) = f.encode(line, size);
+            let y = second + size * (fitted.lines.len() - 1 - i) as f32;
+            shown.push_str(&format!("{}1 0 0 1 2 {} Tm {hex} Tj", if i > 0 { " " } else { "" }, num(y)));
+        }
     }
-    let (hex, _) = f.encode(text, size);
-    let baseline = ((height - size * 0.72) / 2.0).max(1.0);
     let content = format!(
-        "/Tx BMC\nq 1 1 {} {} re W n\nBT /{} {} Tf 0 g 2 {} Td {hex} Tj ET\nQ\nEMC\n",
+        "/Tx BMC\nq 1 1 {} {} re W n\nBT /{} {} Tf 0 g {shown} ET\nQ\nEMC\n",
         num(width - 2.0),
         num(height - 2.0),
         font::RESOURCE_NAME,
         num(size),
-        num(baseline),
     );
     Stream::new(
         dictionary! {
@@ -246,6 +258,22 @@ pub fn text_appearance(text: &str, width: f32, height: f32, font_id: ObjectId) -
         },
         content.into_bytes(),
     )
+}
+
+/// Every value of `transfer` that cannot be shown whole in its box of the embedded form:
+/// `field name: reason`, in field order.
+pub fn too_long(transfer: &Transfer) -> Vec<String> {
+    let pages = layout::pages_for(transfer.subscriptions.len());
+    let mut problems = Vec::new();
+    for (role, value) in role_values(transfer) {
+        let FieldValue::Text(text) = value else { continue };
+        let name = role.field_name();
+        let Some(field) = pages.iter().find_map(|p| p.field(&name)) else { continue };
+        if let Err(e) = crate::form::fit::fit(&text, field.rect.width(), field.rect.height()) {
+            problems.push(format!("{name}: {}", e.describe()));
+        }
+    }
+    problems
 }
 
 /// A page's own resource dictionary (each page of the embedded form has a direct one).

@@ -99,6 +99,11 @@ impl EmbeddedFont {
         (hex, units as f32 * size / self.units_per_em)
     }
 
+    /// Advance width of glyph `g`, in thousandths of the font size.
+    pub fn glyph_width(&self, g: u16) -> f32 {
+        f32::from(self.advances.get(usize::from(g)).copied().unwrap_or(0)) * 1000.0 / self.units_per_em
+    }
+
     /// Width of `text` at `size` points.
     pub fn width(&self, text: &str, size: f32) -> f32 {
         self.encode(text, size).1

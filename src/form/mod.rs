@@ -11,6 +11,7 @@
 //! a pipeline ([`crate::fill`], [`crate::verify`]) or a command.
 
 pub mod code;
+pub mod fit;
 pub mod font;
 pub mod labels;
 pub mod layout;

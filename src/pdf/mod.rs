@@ -14,9 +14,11 @@
 //! [`marks`] says what a page paints and where.
 //! This layer uses nothing of formtool's above it.
 
+pub mod date;
 pub mod limits;
 pub mod marks;
 pub mod revisions;
+pub mod sniff;
 pub mod structure;
 
 use std::collections::{BTreeMap, HashSet};

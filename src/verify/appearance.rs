@@ -25,6 +25,9 @@ pub enum Shown {
     Nothing,
     /// The text painted, decoded.
     Text(String),
+    /// Only part of the text is visible: the rest is drawn beyond the appearance's `/BBox` or
+    /// clip (a value too long for its box). Holds the visible part.
+    Cut(String),
     /// Text is painted but its encoding cannot be read.
     Unreadable,
 }
@@ -74,6 +77,70 @@ impl<'a> Fonts<'a> {
     }
 }
 
+impl<'a> Fonts<'a> {
+    /// The decoded characters of `s` with each one's advance width in text space units (1/1000
+    /// of the font size), where the font's metrics are known: formtool's own font, or a simple
+    /// font with `/Widths`. `None` when they are not (then positions cannot be followed).
+    fn glyphs(
+        &mut self,
+        doc: &'a Document,
+        font_ref: Option<ObjectId>,
+        font: &'a Dictionary,
+        s: &[u8],
+    ) -> Option<Vec<(String, f32)>> {
+        let embedded = crate::form::font::embedded();
+        if embedded.is_this_font(doc, font) {
+            return s
+                .chunks(2)
+                .map(|p| {
+                    Some((embedded.decode_glyphs(p)?, embedded.glyph_width(u16::from_be_bytes([p[0], *p.get(1)?]))))
+                })
+                .collect();
+        }
+        let subtype = get(doc, font, b"Subtype").and_then(|o| o.as_name().ok());
+        if subtype == Some(b"Type0".as_slice()) {
+            return None;
+        }
+        let widths = get(doc, font, b"Widths").and_then(|w| w.as_array().ok())?;
+        let first = get(doc, font, b"FirstChar").and_then(|f| f.as_i64().ok())?;
+        s.iter()
+            .map(|b| {
+                let w = usize::try_from(i64::from(*b) - first)
+                    .ok()
+                    .and_then(|i| widths.get(i))
+                    .and_then(|w| crate::pdf::number(resolve(doc, w)))
+                    .unwrap_or(0.0);
+                Some((self.decode(doc, font_ref, font, &[*b])?, w))
+            })
+            .collect()
+    }
+}
+
+/// An affine matrix `[a b c d e f]` (PDF 32000-1 8.3.4).
+type Matrix = [f32; 6];
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+/// `m` then `n`: the product m × n.
+fn concat(m: &Matrix, n: &Matrix) -> Matrix {
+    [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+}
+
+fn apply(m: &Matrix, x: f32, y: f32) -> (f32, f32) {
+    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+}
+
+fn numbers<const N: usize>(operands: &[Object]) -> Option<[f32; N]> {
+    let v: Vec<f32> = operands.iter().filter_map(crate::pdf::number).collect();
+    v.try_into().ok()
+}
+
 /// The text the normal appearance of the widget `id` shows.
 pub fn shown_text(doc: &Document, id: ObjectId) -> Shown {
     shown_text_with(doc, id, &mut Fonts::default())
@@ -101,12 +168,82 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 .and_then(|a| get(doc, a, b"DR"))
                 .and_then(|d| d.as_dict().ok())
         });
+    // Where text may show: the form's /BBox, narrowed by every clip in force. Text drawn
+    // beyond it is not seen by a reviewer, so it does not count as shown.
+    let bbox = get(doc, &stream.dict, b"BBox")
+        .and_then(|b| b.as_array().ok())
+        .and_then(|a| numbers::<4>(a))
+        .map(|[x1, y1, x2, y2]| [x1.min(x2), y1.min(y2), x1.max(x2), y1.max(y2)]);
     let mut text = String::new();
+    let mut cut = false;
     let mut font: Option<(Option<ObjectId>, &Dictionary)> = None;
     let mut painted_any = false;
+    let (mut ctm, mut visible) = (IDENTITY, bbox);
+    let mut saved: Vec<(Matrix, Option<[f32; 4]>)> = Vec::new();
+    let mut pending_clip: Option<[f32; 4]> = None;
+    let mut last_rect: Option<[f32; 4]> = None;
+    let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
+    let (mut size, mut char_spacing, mut word_spacing, mut scale, mut leading) =
+        (0.0f32, 0.0f32, 0.0f32, 1.0f32, 0.0f32);
     for op in &operations {
         match op.operator.as_str() {
+            "q" if saved.len() < 64 => saved.push((ctm, visible)),
+            "Q" => {
+                if let Some((m, v)) = saved.pop() {
+                    (ctm, visible) = (m, v);
+                }
+            }
+            "cm" => {
+                if let Some(m) = numbers::<6>(&op.operands) {
+                    ctm = concat(&m, &ctm);
+                }
+            }
+            "re" => {
+                last_rect = numbers::<4>(&op.operands).map(|[x, y, w, h]| {
+                    let corners =
+                        [apply(&ctm, x, y), apply(&ctm, x + w, y), apply(&ctm, x, y + h), apply(&ctm, x + w, y + h)];
+                    let xs = corners.map(|c| c.0);
+                    let ys = corners.map(|c| c.1);
+                    let min = |v: [f32; 4]| v.iter().copied().fold(f32::INFINITY, f32::min);
+                    let max = |v: [f32; 4]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    [min(xs), min(ys), max(xs), max(ys)]
+                });
+            }
+            "W" | "W*" => pending_clip = last_rect,
+            "n" | "f" | "F" | "f*" | "S" | "s" | "B" | "B*" | "b" | "b*" => {
+                if let Some(c) = pending_clip.take() {
+                    visible = Some(match visible {
+                        Some(v) => [v[0].max(c[0]), v[1].max(c[1]), v[2].min(c[2]), v[3].min(c[3])],
+                        None => c,
+                    });
+                }
+                last_rect = None;
+            }
+            "BT" => (tm, tlm) = (IDENTITY, IDENTITY),
+            "Tc" => char_spacing = numbers::<1>(&op.operands).map_or(char_spacing, |[v]| v),
+            "Tw" => word_spacing = numbers::<1>(&op.operands).map_or(word_spacing, |[v]| v),
+            "Tz" => scale = numbers::<1>(&op.operands).map_or(scale, |[v]| v / 100.0),
+            "TL" => leading = numbers::<1>(&op.operands).map_or(leading, |[v]| v),
+            "Td" | "TD" => {
+                if let Some([x, y]) = numbers::<2>(&op.operands) {
+                    if op.operator == "TD" {
+                        leading = -y;
+                    }
+                    tlm = concat(&[1.0, 0.0, 0.0, 1.0, x, y], &tlm);
+                    tm = tlm;
+                }
+            }
+            "Tm" => {
+                if let Some(m) = numbers::<6>(&op.operands) {
+                    (tm, tlm) = (m, m);
+                }
+            }
+            "T*" => {
+                tlm = concat(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                tm = tlm;
+            }
             "Tf" => {
+                size = op.operands.get(1).and_then(crate::pdf::number).unwrap_or(size);
                 font = op.operands.first().and_then(|n| n.as_name().ok()).and_then(|name| {
                     let fonts = resources.and_then(|r| get(doc, r, b"Font")).and_then(|f| f.as_dict().ok())?;
                     let entry = fonts.get(name).ok()?;
@@ -115,31 +252,81 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 });
             }
             "Tj" | "TJ" | "'" | "\"" => {
-                let strings: Vec<&[u8]> = op
-                    .operands
-                    .iter()
-                    .flat_map(|o| match o {
-                        Object::String(s, _) => vec![s.as_slice()],
-                        Object::Array(a) => a
-                            .iter()
-                            .filter_map(|e| if let Object::String(s, _) = e { Some(s.as_slice()) } else { None })
-                            .collect(),
-                        _ => Vec::new(),
-                    })
-                    .collect();
-                for s in strings {
+                if matches!(op.operator.as_str(), "'" | "\"") {
+                    tlm = concat(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
+                    tm = tlm;
+                }
+                // Strings, and the TJ adjustments between them (thousandths of the size).
+                let mut pieces: Vec<Result<&[u8], f32>> = Vec::new();
+                for o in &op.operands {
+                    match o {
+                        Object::String(s, _) => pieces.push(Ok(s.as_slice())),
+                        Object::Array(a) if op.operator == "TJ" => {
+                            for e in a {
+                                match e {
+                                    Object::String(s, _) => pieces.push(Ok(s.as_slice())),
+                                    other => {
+                                        if let Some(n) = crate::pdf::number(other) {
+                                            pieces.push(Err(n));
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                for piece in pieces {
+                    let s = match piece {
+                        Ok(s) => s,
+                        Err(adjust) => {
+                            tm = concat(&[1.0, 0.0, 0.0, 1.0, -adjust / 1000.0 * size * scale, 0.0], &tm);
+                            continue;
+                        }
+                    };
                     painted_any = true;
                     let Some((font_ref, dict)) = font else { return Shown::Unreadable };
-                    match fonts.decode(doc, font_ref, dict, s) {
-                        Some(t) => text.push_str(&t),
-                        None => return Shown::Unreadable,
+                    let Some(glyphs) = fonts.glyphs(doc, font_ref, dict, s) else {
+                        // No metrics: the text counts as shown, as before positions were followed.
+                        match fonts.decode(doc, font_ref, dict, s) {
+                            Some(t) => text.push_str(&t),
+                            None => return Shown::Unreadable,
+                        }
+                        continue;
+                    };
+                    for (glyph, w) in glyphs {
+                        let spacing = char_spacing + if glyph == " " { word_spacing } else { 0.0 };
+                        let advance = (w / 1000.0 * size + spacing) * scale;
+                        let m = concat(&tm, &ctm);
+                        let (x0, y0) = apply(&m, 0.0, 0.0);
+                        let (x1, _) = apply(&m, w / 1000.0 * size * scale, 0.0);
+                        let (_, ym) = apply(&m, 0.0, size * 0.35);
+                        let inside = visible.is_none_or(|v| {
+                            const SLACK: f32 = 0.5;
+                            x0.min(x1) >= v[0] - SLACK
+                                && x0.max(x1) <= v[2] + SLACK
+                                && y0.min(ym) >= v[1] - size * 0.3
+                                && ym.max(y0) <= v[3] + SLACK
+                        });
+                        if inside {
+                            text.push_str(&glyph);
+                        } else if !glyph.trim().is_empty() {
+                            cut = true;
+                        }
+                        tm = concat(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
                     }
                 }
             }
             _ => {}
         }
     }
-    if !painted_any || text.trim().is_empty() { Shown::Nothing } else { Shown::Text(text) }
+    if !painted_any || text.trim().is_empty() {
+        Shown::Nothing
+    } else if cut {
+        Shown::Cut(text)
+    } else {
+        Shown::Text(text)
+    }
 }
 
 /// Text with all whitespace removed and lower-cased, for comparing what is shown with a value.

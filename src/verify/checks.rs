@@ -214,6 +214,16 @@ impl Values {
                     Shown::Text(t) if comparable(&t) != comparable(v) => {
                         not_shown.insert(role, format!("{} shows {:?} but its value is {v:?}", f.name, t.trim()));
                     }
+                    Shown::Cut(t) => {
+                        not_shown.insert(
+                            role,
+                            format!(
+                                "{} is cut off: it shows only {:?} of {v:?}, the rest is drawn outside its box",
+                                f.name,
+                                t.trim()
+                            ),
+                        );
+                    }
                     Shown::Nothing if !regenerate => {
                         not_shown.insert(role, format!("{} has a value but shows nothing (no appearance)", f.name));
                     }
@@ -545,7 +555,7 @@ fn attest_check(role: Role, id: &str, values: &Values) -> Check {
         _ => "the customer agreement box",
     };
     if !values.has_field(role) {
-        return Check::new(id, false, Method::Field, format!("the form has no {what}"));
+        return Check::new(id, false, Method::Field, format!("the form has no {}", what.trim_start_matches("the ")));
     }
     let ticked = values.kinds.get(&role).copied().flatten() == Some(FieldKind::Checkbox)
         && is_ticked(values.by_role.get(&role).cloned().flatten().as_deref());

@@ -527,10 +527,11 @@ impl Diff<'_> {
                         self.apply(Rule::DrawInSignatureBox)
                     }
                     Some(r) => self.problem(format!(
-                        "page {number}: a {subtype} annotation was added outside the signature boxes, at [{:.0} {:.0} {:.0} {:.0}]",
+                        "page {number}: {} {subtype} annotation was added outside the signature boxes, at [{:.0} {:.0} {:.0} {:.0}]",
+                        article(&subtype),
                         r.x1, r.y1, r.x2, r.y2
                     )),
-                    None => self.problem(format!("page {number}: a {subtype} annotation without a rectangle was added")),
+                    None => self.problem(format!("page {number}: {} {subtype} annotation without a rectangle was added", article(&subtype))),
                 },
             }
         }
@@ -765,18 +766,26 @@ fn describe_object(doc: &Document, id: ObjectId) -> String {
     match doc.get_object(id) {
         Ok(Object::Stream(s)) => {
             let sub = s.dict.get(b"Subtype").and_then(|t| t.as_name()).map(name).unwrap_or_default();
-            if sub.is_empty() { "a stream".into() } else { format!("a {sub} stream") }
+            if sub.is_empty() { "a stream".into() } else { format!("{} {sub} stream", article(&sub)) }
         }
         Ok(Object::Dictionary(d)) => {
             let ty = d.get(b"Type").and_then(|t| t.as_name()).map(name).unwrap_or_default();
             let sub = d.get(b"Subtype").and_then(|t| t.as_name()).map(name).unwrap_or_default();
             match (ty.is_empty(), sub.is_empty()) {
                 (true, true) => "a dictionary".into(),
-                (false, true) => format!("a {ty} dictionary"),
-                _ => format!("a {} {sub}", if ty.is_empty() { "" } else { &ty }).replace("  ", " "),
+                (false, true) => format!("{} {ty} dictionary", article(&ty)),
+                _ => {
+                    let words = format!("{} {sub}", if ty.is_empty() { "" } else { &ty }).trim().to_string();
+                    format!("{} {words}", article(&words))
+                }
             }
         }
         Ok(_) => "a value".into(),
         Err(_) => "an object".into(),
     }
+}
+
+/// "a" or "an" before a word, by its first letter ("an Ink annotation", "a Stamp").
+fn article(word: &str) -> &'static str {
+    if word.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c)) { "an" } else { "a" }
 }

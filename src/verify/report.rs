@@ -20,6 +20,8 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ready,
+    /// Every check holds, but at least one only through handwriting a person must confirm.
+    Review,
     NotReady,
     Error,
 }
@@ -28,6 +30,7 @@ impl Status {
     pub fn as_str(&self) -> &'static str {
         match self {
             Status::Ready => "ready",
+            Status::Review => "review",
             Status::NotReady => "not_ready",
             Status::Error => "error",
         }
@@ -112,7 +115,7 @@ impl FormReport {
     pub fn conclude(&mut self) {
         if self.status != Status::Error {
             self.status = if !self.checks.is_empty() && self.checks.iter().all(|c| c.ok) {
-                Status::Ready
+                if self.checks.iter().any(|c| c.method == Method::Handwriting) { Status::Review } else { Status::Ready }
             } else {
                 Status::NotReady
             };
@@ -138,31 +141,67 @@ impl FormReport {
                 };
                 format!("READY      {}  ({scanned}{who}{subs})", self.file)
             }
+            Status::Review => {
+                let reasons: Vec<String> = self
+                    .checks
+                    .iter()
+                    .filter(|c| c.method == Method::Handwriting)
+                    .map(|c| format!("{}: {}", c.id, c.detail))
+                    .collect();
+                format!("REVIEW     {}  {}", self.file, reasons.join("; "))
+            }
             Status::NotReady => {
-                let reasons: Vec<String> = self.failed().map(|c| format!("{}: {}", c.id, c.detail)).collect();
+                let reasons = grouped_reasons(self.failed());
                 format!("NOT READY  {}  {}", self.file, reasons.join("; "))
             }
             Status::Error => format!("ERROR      {}  {}", self.file, self.error.as_deref().unwrap_or("unreadable")),
         }
     }
 
-    /// The CSV row: `file,status,subscriptions,customer,failed_checks`.
-    pub fn csv_row(&self) -> [String; 5] {
+    /// The CSV row: `file,status,subscriptions,customer,failed_checks,reasons`. The reasons
+    /// are each failing check's `id: detail` (for `review`, the checks a person must confirm),
+    /// or why the file could not be read.
+    pub fn csv_row(&self) -> [String; 6] {
         let failed: Vec<&str> = self.failed().map(|c| c.id.as_str()).collect();
+        let reasons: Vec<String> = match self.status {
+            Status::Error => vec![self.error.clone().unwrap_or_else(|| "unreadable".into())],
+            Status::Review => self
+                .checks
+                .iter()
+                .filter(|c| c.method == Method::Handwriting)
+                .map(|c| format!("{}: {}", c.id, c.detail))
+                .collect(),
+            _ => grouped_reasons(self.failed()),
+        };
         [
             self.file.clone(),
             self.status.as_str().to_string(),
             self.subscriptions.join(";"),
             self.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_default(),
             if self.status == Status::Error { "error".to_string() } else { failed.join(";") },
+            reasons.join("; "),
         ]
     }
+}
+
+/// `id: detail` per failing check, with checks that fail for the same reason (a scan whose
+/// page 1 cannot be read fails twelve checks with one reason) named together, reason once.
+fn grouped_reasons<'a>(failed: impl Iterator<Item = &'a Check>) -> Vec<String> {
+    let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
+    for c in failed {
+        match groups.iter_mut().find(|(_, d)| *d == c.detail) {
+            Some((ids, _)) => ids.push(&c.id),
+            None => groups.push((vec![&c.id], &c.detail)),
+        }
+    }
+    groups.into_iter().map(|(ids, detail)| format!("{}: {detail}", ids.join(", "))).collect()
 }
 
 /// Counts over a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub ready: usize,
+    pub review: usize,
     pub not_ready: usize,
     pub error: usize,
 }
@@ -171,18 +210,21 @@ impl Summary {
     pub fn add(&mut self, status: Status) {
         match status {
             Status::Ready => self.ready += 1,
+            Status::Review => self.review += 1,
             Status::NotReady => self.not_ready += 1,
             Status::Error => self.error += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.ready + self.not_ready + self.error
+        self.ready + self.review + self.not_ready + self.error
     }
 
     pub fn text(&self) -> String {
+        // "to review" only when there are some: most batches are digital and never have any.
+        let review = if self.review > 0 { format!(", {} to review", self.review) } else { String::new() };
         format!(
-            "{} form(s): {} ready, {} not ready, {} could not be read",
+            "{} form(s): {} ready{review}, {} not ready, {} could not be read",
             self.total(),
             self.ready,
             self.not_ready,
@@ -197,6 +239,19 @@ pub enum Format {
     Text,
     Json,
     Csv,
+}
+
+impl Format {
+    /// The format a report file's extension names: `.json`, `.csv`, `.txt` (text).
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
 }
 
 /// Write a whole report in `format`. `single` prints a lone JSON object (one file given).
@@ -225,7 +280,7 @@ pub fn render(reports: &[FormReport], format: Format, single: bool) -> String {
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record(["file", "status", "subscriptions", "customer", "failed_checks"]);
+            let _ = w.write_record(["file", "status", "subscriptions", "customer", "failed_checks", "reasons"]);
             for r in reports {
                 let _ = w.write_record(r.csv_row());
             }

@@ -176,7 +176,11 @@ impl<'a> Returned<'a> {
                     field: field.name.clone(),
                     page: widget.and_then(|w| w.page),
                     rect: widget.and_then(|w| w.rect),
-                    time: verdict.signing_time.clone().or(m),
+                    // `/M` is a PDF date; reports give every time as ISO 8601.
+                    time: verdict
+                        .signing_time
+                        .clone()
+                        .or_else(|| m.map(|m| crate::pdf::date::iso8601(&m).unwrap_or(m))),
                     sub_filter: input.sub_filter.clone(),
                     verdict,
                     revision: None,

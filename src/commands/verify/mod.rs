@@ -91,9 +91,14 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
         let meta = std::fs::metadata(p).map_err(|e| Failure::usage(format!("{}: cannot read: {e}", p.display())))?;
         if meta.is_dir() {
             let before = out.len();
-            walk(p, 0, &mut out);
+            let mut others = 0;
+            walk(p, 0, &mut out, &mut others);
             if out.len() == before {
-                eprintln!("warning: {}: no PDF files found", p.display());
+                let skipped = match others {
+                    0 => String::new(),
+                    n => format!(" ({n} other file(s) skipped: only *.pdf files are verified)"),
+                };
+                eprintln!("warning: {}: no PDF files found{skipped}", p.display());
             }
         } else {
             out.push(p.clone());
@@ -102,7 +107,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(out)
 }
 
-fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>, others: &mut usize) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -115,11 +120,13 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     for path in entries {
         let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
         if meta.is_dir() {
-            walk(&path, depth + 1, out);
+            walk(&path, depth + 1, out, others);
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
             && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
         {
             out.push(path);
+        } else {
+            *others += 1;
         }
     }
 }
@@ -168,6 +175,9 @@ pub fn verify_file(path: &Path, options: &VerifyOptions) -> FormReport {
         Ok(b) => b,
         Err(e) => return FormReport::error(&label, "", &format!("cannot read: {e}")),
     };
+    if let Some(what) = crate::pdf::sniff::not_a_pdf(&bytes) {
+        return FormReport::error(&label, &sha256_hex(&bytes), &what);
+    }
     match catch_unwind(AssertUnwindSafe(|| {
         test_hook(&label);
         verify_bytes(&label, &bytes, options)
@@ -235,20 +245,27 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
     let reports = check_files(&files, &options, jobs, limit, |_| progress.inc(1));
     progress.finish_and_clear();
 
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        report::Format::Text
-    } else {
-        report::Format::Json
-    });
+    let format = args.format.or_else(|| args.report.as_deref().and_then(report::Format::from_extension)).unwrap_or(
+        if args.report.is_none() && std::io::stdout().is_terminal() {
+            report::Format::Text
+        } else {
+            report::Format::Json
+        },
+    );
     let rendered = report::render(&reports, format, single);
     match &args.report {
         Some(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Failure::usage(format!("{}: cannot create: {}", parent.display(), crate::output::io_reason(&e)))
+                })?;
+            }
             write_atomic(path, rendered.as_bytes(), args.force)?;
             let mut summary = report::Summary::default();
             reports.iter().for_each(|r| summary.add(r.status));
             eprintln!("{} (report in {})", summary.text(), path.display());
         }
-        None => print!("{rendered}"),
+        None => crate::output::write_stdout(rendered.as_bytes())?,
     }
     if let Some(dir) = &args.ready_dir {
         copy_ready(&reports, dir, args.force)?;
@@ -286,7 +303,8 @@ pub fn copy_ready(reports: &[FormReport], dir: &Path, force: bool) -> Result<(),
             sanitize_file_stem(&customer, 48),
             r.subscriptions.first().map(String::as_str).unwrap_or("no-subscription")
         );
-        let bytes = std::fs::read(&r.file).map_err(|e| Failure::no(format!("{}: cannot read again: {e}", r.file)))?;
+        let bytes =
+            std::fs::read(&r.file).map_err(|e| Failure::usage(format!("{}: cannot read again: {e}", r.file)))?;
         if sha256_hex(&bytes) != r.sha256 {
             eprintln!("warning: {} changed while it was being verified; not copied", r.file);
             continue;

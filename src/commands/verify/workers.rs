@@ -23,9 +23,9 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use std::time::Duration;
-//! use formtool::checks::VerifyOptions;
+//! use formtool::verify::VerifyOptions;
 //! let files = vec!["a.pdf".into(), "b.pdf".into()];
-//! let reports = formtool::workers::check_files(&files, &Arc::new(VerifyOptions::default()), 2, Duration::from_secs(60), |_| {});
+//! let reports = formtool::commands::verify::workers::check_files(&files, &Arc::new(VerifyOptions::default()), 2, Duration::from_secs(60), |_| {});
 //! assert_eq!(reports.len(), 2);
 //! ```
 

@@ -231,6 +231,9 @@ struct Page1 {
     checkboxes: BTreeMap<&'static str, (Verdict, ink::Ink)>,
     /// Per admin party: verdicts for name, email, phone.
     admin_boxes: BTreeMap<Party, [Verdict; 3]>,
+    /// Handwriting in the new partner's Microsoft ID box (step 4 of the procedure: the new
+    /// partner completes its part by hand).
+    new_partner_id_box: Option<Verdict>,
     crops: Vec<Crop>,
 }
 
@@ -253,6 +256,7 @@ fn measure_page1(a: &Aligned) -> Page1 {
         signatures: BTreeMap::new(),
         checkboxes: BTreeMap::new(),
         admin_boxes: BTreeMap::new(),
+        new_partner_id_box: None,
         crops: Vec::new(),
     };
     // `share`: how far towards the paper ink may be. Checkboxes take fainter ink (a quick
@@ -306,6 +310,13 @@ fn measure_page1(a: &Aligned) -> Page1 {
         let verdicts = [0, 1, 2].map(|i| ink::text(&measure(&rects[i], r, TEXT_INSET, 0.6, &crop, &crop_rect)));
         out.admin_boxes.insert(party, verdicts);
         out.crops.push(Crop { id: format!("admin.{}", party.key()), image: crop });
+    }
+    if let Some(rect) = model.places.get(&Role::MicrosoftId(Party::NewPartner)).and_then(|p| p.rect) {
+        let r = 3.0;
+        let crop_rect = grow(&rect, CROP_MARGIN);
+        let crop = align::resample(&a.img, &a.t, &crop_rect, r);
+        out.new_partner_id_box = Some(ink::text(&measure(&rect, r, TEXT_INSET, 0.6, &crop, &crop_rect)));
+        out.crops.push(Crop { id: "id.new_partner".to_string(), image: crop });
     }
     out
 }
@@ -399,6 +410,9 @@ fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> S
         let check = match &code1 {
             None => Check::new(id, false, Method::Code, no_page1()),
             Some(code) => match code_value(code, key) {
+                None if party == Party::NewPartner => {
+                    new_partner_id_by_hand(page1.as_ref().and_then(|p| p.new_partner_id_box))
+                }
                 None => Check::new(
                     id,
                     false,
@@ -465,6 +479,40 @@ fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> S
         checks.push(expect_check(code1.as_ref(), expected));
     }
     ScanReading { checks, customer_id, crops: page1.map(|p| p.crops).unwrap_or_default() }
+}
+
+/// What a person must do about a value written by hand on paper.
+const HANDWRITING_TODO: &str = "confirm it from the evidence crop (--evidence), or refill the form with the new \
+     partner's details so that the page code carries them";
+
+/// `id.new_partner` when the form was filled without the new partner: on paper the new partner
+/// writes its Microsoft ID by hand (step 4 of the procedure). A GUID cannot be read reliably
+/// from handwriting, so handwriting in the box holds only for a person to confirm.
+fn new_partner_id_by_hand(found: Option<Verdict>) -> Check {
+    let id = "id.new_partner";
+    match found {
+        Some(Verdict::Marked) => Check::new(
+            id,
+            true,
+            Method::Handwriting,
+            format!("New partner Microsoft ID handwritten in its box (not in the page code): {HANDWRITING_TODO}"),
+        ),
+        Some(Verdict::Uncertain) => Check::new(
+            id,
+            false,
+            Method::Handwriting,
+            format!(
+                "New partner Microsoft ID: not in the page code, and its box holds only a little ink; {HANDWRITING_TODO}"
+            ),
+        ),
+        Some(Verdict::Blank) | None => Check::new(
+            id,
+            false,
+            Method::Handwriting,
+            "New partner Microsoft ID: not in the page code (blank when the form was filled) and not written in its \
+             box; the new partner writes it by hand (step 4), or refill the form with the new partner's details",
+        ),
+    }
 }
 
 fn admin_checks(code1: Option<&PageCode>, page1: Option<&Page1>, no_page1: &dyn Fn() -> String) -> Vec<Check> {
@@ -537,7 +585,7 @@ fn admin_checks(code1: Option<&PageCode>, page1: Option<&Page1>, no_page1: &dyn 
                             Method::Handwriting,
                             format!(
                                 "{title} admin handwritten in the name, email and phone boxes (not in the page code): \
-                                 needs a human look at the evidence"
+                                 needs a human look at the evidence; {HANDWRITING_TODO}"
                             ),
                         )
                     } else {
