@@ -9,7 +9,9 @@
 //!
 //! Rendering costs (a Letter page is tens of milliseconds), so it is spent only when it can
 //! find something. A signed revision is compared only if some object changed after it that
-//! could paint outside the allowed regions. An object cannot when it is: a signature value
+//! could paint outside the allowed regions. Only objects that existed at the signature and
+//! changed are looked at (a new object paints only through one that refers to it). One cannot
+//! paint elsewhere when it is: a signature value
 //! (`/ByteRange`); a field or widget dictionary that already existed at the signature with the
 //! same `/Rect`, `/F`, `/OC` and page (its appearance is clipped to its rectangle, so it paints
 //! only there); an appearance stream of such a widget; the catalog with the same `/Pages` and
@@ -91,6 +93,25 @@ pub fn compare(form: &Returned, boxes: &[(usize, Rect)], always: bool) -> Result
         }
     }
     Ok(None)
+}
+
+/// Signed revisions (1-based numbers) whose pages [`compare`] would render: those after
+/// which some object changed that could paint outside the allowed regions.
+pub fn revisions_to_render(form: &Returned) -> Vec<usize> {
+    let Some(last) = form.revisions.last() else { return Vec::new() };
+    let count = form.revisions.len();
+    let mut out: Vec<usize> = form
+        .signatures
+        .iter()
+        .filter_map(|s| s.revision)
+        .filter(|i| i + 1 < count)
+        .filter_map(|i| form.revisions.get(i))
+        .filter(|rev| may_paint_elsewhere(rev, last))
+        .map(|rev| rev.number)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn compare_pages(
@@ -194,7 +215,10 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     let (Some(before), Some(after)) = (rev.locations.as_ref(), last.locations.as_ref()) else {
         return true;
     };
-    let changed: Vec<u32> = after.iter().filter(|(n, loc)| before.get(*n) != Some(*loc)).map(|(n, _)| *n).collect();
+    // New objects cannot paint by themselves: only through an object that refers to them
+    // (a page, its resources, its annotation list, a widget), and that one then changed.
+    let changed: Vec<u32> =
+        after.iter().filter(|(n, loc)| before.get(*n).is_some_and(|old| old != *loc)).map(|(n, _)| *n).collect();
     if changed.is_empty() {
         return false;
     }
@@ -329,7 +353,7 @@ fn page_contents(doc: &Document) -> Vec<ObjectId> {
 }
 
 /// Widget (or merged field-widget) dictionaries present at the signature and in the final
-/// file, on the same page, with the same `/Rect`, `/F` and `/OC`.
+/// file, on the same page, with the same `/Rect`, `/OC` and visibility flags.
 fn kept_widgets(old: &Document, new: &Document, rev: &Revision, last: &Revision) -> BTreeSet<ObjectId> {
     let mut out = BTreeSet::new();
     let before: Vec<_> = rev.fields.iter().flat_map(|f| &f.widgets).collect();
@@ -339,8 +363,15 @@ fn kept_widgets(old: &Document, new: &Document, rev: &Revision, last: &Revision)
         if then.page != w.page || then.rect != w.rect {
             continue;
         }
-        let (Ok(a), Ok(b)) = (old.get_dictionary(id), new.get_dictionary(id)) else { continue };
-        if [&b"F"[..], b"OC", b"Rect"].iter().all(|k| a.get(k).ok() == b.get(k).ok()) {
+        // Only the flags that change what a screen shows (Invisible, Hidden, NoView) count.
+        let shown = |d: &lopdf::Dictionary| d.get(b"F").and_then(|f| f.as_i64()).unwrap_or(0) & 0b10_0011;
+        let same = match (old.get_dictionary(id), new.get_dictionary(id)) {
+            (Ok(a), Ok(b)) => shown(a) == shown(b) && a.get(b"OC").ok() == b.get(b"OC").ok(),
+            // Not readable as it was: kept only if it is plainly shown now, as printed forms are.
+            (_, Ok(b)) => shown(b) == 0 && !b.has(b"OC"),
+            _ => false,
+        };
+        if same {
             out.insert(id);
         }
     }

@@ -107,3 +107,17 @@ fn a_visible_change_after_signing_fails_integrity_and_shows_side_by_side() {
         .count();
     assert!(differ > 50, "{differ} pixels differ");
 }
+
+#[test]
+fn the_normal_fill_and_sign_sequence_is_never_rendered_for_integrity() {
+    let open = |file: &str| std::fs::read(repo(file)).unwrap();
+    for file in ["seq-pyhanko.pdf", "mixed-algorithms.pdf", "dss-after-signing.pdf", "ecdsa-p384.pdf"] {
+        let bytes = open(&format!("fixtures/returned/{file}"));
+        let form = formtool::returned::Returned::open(&bytes, None).unwrap();
+        assert_eq!(formtool::pixels::revisions_to_render(&form), Vec::<usize>::new(), "{file}");
+    }
+    // A new widget after all signed: every signed revision is compared.
+    let bytes = open("fixtures/returned/render/signature-widget-covers-attestation.pdf");
+    let form = formtool::returned::Returned::open(&bytes, None).unwrap();
+    assert_eq!(formtool::pixels::revisions_to_render(&form).len(), 3);
+}
