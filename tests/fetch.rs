@@ -151,8 +151,10 @@ fn patch(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
 /// `size` zeros behind a PDF header, deflated: a small archive that expands enormously.
 fn bomb(size: usize) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    // Best compression: how far level 1 squeezes zeros depends on flate2's backend (zlib-rs,
+    // enabled by hayro, gives far less than miniz_oxide), and a bomb must be a bomb.
     let options =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(1));
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(9));
     writer.start_file("form.pdf", options).expect("start");
     writer.write_all(b"%PDF-1.7\n").expect("write");
     let zeros = vec![0u8; 1024 * 1024];

@@ -22,11 +22,8 @@ pub mod sniff;
 pub mod structure;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::Path;
 
-use flate2::Compression;
-use flate2::write::ZlibEncoder;
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
 
@@ -99,12 +96,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Flate-compress `bytes` (deterministic: same input, same output).
+/// Flate-compress `bytes` (deterministic: same input, same output). miniz_oxide is called
+/// directly, not through flate2, whose backend another crate may switch (hayro enables
+/// zlib-rs): the blank form's bytes, and so its committed SHA-256, must not depend on that.
 pub fn deflate(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::new(6));
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
+    miniz_oxide::deflate::compress_to_vec_zlib(bytes, 6)
 }
 
 /// A number as content-stream syntax: at most two decimals, no trailing zeros.

@@ -22,14 +22,18 @@ use lopdf::Document;
 
 use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
-use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside};
+use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside, is_box_outline};
 pub use crate::pdf::sha256_hex;
 use crate::pdf::{FormField, is_ticked};
 use crate::verify::VerifyOptions;
 use crate::verify::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
 use crate::verify::integrity;
+use crate::verify::render::{self, PageView};
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
 use crate::verify::returned::{DigitalSignature, Returned};
+use crate::verify::scan::Crop;
+use crate::verify::scan::ink::Verdict;
+use crate::verify::{evidence, pixels};
 
 /// Verify one returned form held in memory. `file` is how the report names it.
 pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormReport {
@@ -76,8 +80,13 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     });
     let boxes = &model.signature_boxes;
     let pages = PageMarks::of_boxes(form.latest(), &form.first_page_content, boxes);
+    // What a viewer shows of each page with a box on it (page 1 always, for the evidence).
+    let mut views: BTreeMap<usize, PageView> = BTreeMap::new();
+    for page in boxes.iter().map(|b| b.page).chain([1]) {
+        views.entry(page).or_insert_with(|| PageView::new(form.bytes, form.latest(), page));
+    }
     for party in Party::ALL {
-        report.checks.push(signature_check(party, boxes, &form.signatures, &pages, form.signatures.len()));
+        report.checks.push(signature_check(party, boxes, &form.signatures, &pages, &views, form.signatures.len()));
     }
     one_signer_per_party(&mut report.checks, boxes, &form.signatures);
     report.checks.extend(admin_checks(&values));
@@ -88,7 +97,37 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     report.checks.push(attest_check(Role::ResellerRelationship, "attest.reseller_relationship", &values));
     report.checks.push(attest_check(Role::CustomerAgreement, "attest.customer_agreement", &values));
     let box_list: Vec<(usize, Rect)> = boxes.iter().map(|b| (b.page, b.rect)).collect();
-    let mut integrity = integrity_check(&integrity::check(&form, &box_list));
+    let rules = integrity::check(&form, &box_list);
+    let mut integrity = integrity_check(&rules);
+    let mut crops = Vec::new();
+    // The second line: what the reviewer sees outside the fields that may change must be what
+    // was signed. Run when the object rules pass, and for the evidence of a failure.
+    if !form.signatures.is_empty() && (rules.ok() || options.evidence.is_some()) {
+        match pixels::compare(&form, &box_list, !rules.ok()) {
+            Ok(Some(change)) => {
+                if rules.ok() {
+                    integrity.ok = false;
+                    integrity.detail = change.describe();
+                }
+                if let Some(image) = change.side_by_side {
+                    crops.push(Crop { id: "integrity".into(), image });
+                }
+            }
+            Ok(None) => {}
+            Err(why) if rules.ok() => {
+                integrity.ok = false;
+                integrity.detail =
+                    format!("the pages could not be rendered to compare them with what was signed: {why}");
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some(evidence) = &options.evidence {
+        crops.extend(evidence::crops(&views, model));
+        if let Err(why) = crate::verify::scan::write_evidence(file, &crops, evidence) {
+            eprintln!("warning: {file}: evidence not written: {why}");
+        }
+    }
     if form.latest().was_encrypted() {
         // Opened with the empty user password, as any viewer does; signatures cover the
         // encrypted bytes as written, which is what is hashed.
@@ -353,6 +392,11 @@ impl PageMarks {
     }
 }
 
+/// Whether two rectangles share some area.
+fn overlaps(a: &Rect, b: &Rect) -> bool {
+    a.x1.max(b.x1) < a.x2.min(b.x2) && a.y1.max(b.y1) < a.y2.min(b.y2)
+}
+
 fn in_box(rect: &Rect, bx: &Rect) -> bool {
     rect.width() > 0.0
         && rect.height() > 0.0
@@ -365,6 +409,7 @@ fn signature_check(
     boxes: &[SignatureBox],
     signatures: &[DigitalSignature],
     pages: &BTreeMap<usize, PageMarks>,
+    views: &BTreeMap<usize, PageView>,
     digital_count: usize,
 ) -> Check {
     let id = format!("signature.{}", party.key());
@@ -375,6 +420,9 @@ fn signature_check(
     let bx = &sig_box.rect;
     let empty = PageMarks::default();
     let page1 = pages.get(&sig_box.page).unwrap_or(&empty);
+    let Some(view) = views.get(&sig_box.page) else {
+        return Check::new(id, false, Method::Drawn, format!("the {title} box is on a page the file does not have"));
+    };
     let here: Vec<&DigitalSignature> =
         signatures.iter().filter(|s| s.page == Some(sig_box.page) && s.rect.is_some_and(|r| in_box(&r, bx))).collect();
     if let Some(bad) = here.iter().find(|s| !s.verdict.ok()) {
@@ -402,19 +450,77 @@ fn signature_check(
             format!("signed by {}{when} ({}, {}{weak})", v.signer, v.signature_algorithm, v.digest_algorithm),
         );
     }
+    // The interpreter is the fast first pass: with nothing at all drawn over the box (no
+    // annotation whose strokes or rectangle reach into it, no paint but the printed outline),
+    // there is nothing to render. Whatever it finds, only the rendered box can say "signed".
     let annotation = page1.annotations.iter().find(|a| {
         a.visible
             && MARK_ANNOTATIONS.contains(&a.subtype.as_bytes())
             && a.bbox.is_some_and(|b| counts_as_mark_in(&b, bx))
     });
-    if let Some(a) = annotation {
-        return Check::new(id, true, Method::Drawn, format!("{} annotation drawn in the {title} box", a.subtype));
-    }
     let drawing =
         page1.painted.iter().find(|m| m.kind != Kind::Text && m.certainly_visible() && counts_as_mark_in(&m.bbox, bx));
-    if let Some(m) = drawing {
-        let what = if m.kind == Kind::Image { "an image" } else { "a drawing" };
-        return Check::new(id, true, Method::Drawn, format!("{what} in the {title} box"));
+    // Typed text (FreeText, widgets' field text, text runs) is not a mark; larger than a dot.
+    let not_typed = |subtype: &str| !matches!(subtype, "FreeText" | "Widget" | "Popup");
+    let big = |r: &Rect| r.width().max(r.height()) >= marks::MIN_MARK_EXTENT;
+    let candidate = annotation.is_some()
+        || drawing.is_some()
+        || view
+            .annotations
+            .iter()
+            .any(|a| a.has_appearance && not_typed(&a.subtype) && a.rect.is_some_and(|r| big(&r) && overlaps(&r, bx)))
+        || page1
+            .annotations
+            .iter()
+            .any(|a| not_typed(&a.subtype) && a.bbox.is_some_and(|b| big(&b) && overlaps(&b, bx)))
+        || page1
+            .painted
+            .iter()
+            .any(|m| m.kind != Kind::Text && big(&m.bbox) && overlaps(&m.bbox, bx) && !is_box_outline(&m.bbox, bx));
+    if candidate {
+        let method = if digital_count > 0 { Method::Digital } else { Method::Drawn };
+        let typed: Vec<Rect> = page1
+            .painted
+            .iter()
+            .filter(|m| m.kind == Kind::Text)
+            .map(|m| m.bbox)
+            .chain(view.annotations.iter().filter(|a| a.subtype == "FreeText").filter_map(|a| a.rect))
+            .filter(|r| overlaps(r, bx))
+            .collect();
+        match view.drawn_signature(bx, &typed) {
+            Ok((Verdict::Marked, ink)) => {
+                let what = match (annotation, drawing) {
+                    (Some(a), _) => format!("{} annotation drawn in the {title} box", a.subtype),
+                    (None, Some(m)) if m.kind == Kind::Image => format!("an image in the {title} box"),
+                    _ => format!("a drawing in the {title} box"),
+                };
+                return Check::new(
+                    id,
+                    true,
+                    Method::Drawn,
+                    format!("{what} ({})", render::describe(Verdict::Marked, &ink)),
+                );
+            }
+            Ok((verdict, ink)) => {
+                return Check::new(
+                    id,
+                    false,
+                    method,
+                    format!(
+                        "no signature in the {title} box: something is drawn there, but {}",
+                        render::describe(verdict, &ink)
+                    ),
+                );
+            }
+            Err(why) => {
+                return Check::new(
+                    id,
+                    false,
+                    method,
+                    format!("no signature in the {title} box: what is drawn there could not be rendered ({why})"),
+                );
+            }
+        }
     }
     let typed = page1.annotations.iter().any(|a| a.subtype == "FreeText" && a.bbox.is_some_and(|b| in_box(&b, bx)))
         || page1.painted.iter().any(|m| m.kind == Kind::Text && in_box(&m.bbox, bx));

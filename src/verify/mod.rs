@@ -13,8 +13,11 @@
 pub mod appearance;
 pub mod checks;
 pub mod dss;
+pub mod evidence;
 pub mod integrity;
 pub mod mdp;
+pub mod pixels;
+pub mod render;
 pub mod report;
 pub mod returned;
 pub mod rules;

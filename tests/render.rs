@@ -1,0 +1,122 @@
+//! What a reviewer sees, through the renderer: drawn signatures are judged on the rendered box
+//! (the rendering attacks and their controls in `fixtures/returned/render/`, made and checked
+//! with poppler by `make_render_fixtures.py`, are rows of `fixtures/returned/expected.tsv` and
+//! run through the binary in `tests/verify.rs`), and `--evidence` writes rendered crops for
+//! digital and drawn forms and the side-by-side picture of an integrity failure.
+
+mod common;
+
+use common::{Dir, repo};
+use formtool::verify::render::{PageView, judge_signature};
+use formtool::verify::scan::ink::Verdict;
+
+/// Dark pixels (grey < 128) in the middle 60 % of a PNG crop.
+fn dark_in_middle(path: &std::path::Path) -> usize {
+    let img = image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_luma8();
+    let (w, h) = img.dimensions();
+    let (x0, x1, y0, y1) = (w / 5, w * 4 / 5, h / 5, h * 4 / 5);
+    (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|(x, y)| img.get_pixel(*x, *y).0[0] < 128).count()
+}
+
+fn customer_box_verdict(file: &str) -> Verdict {
+    let bytes = std::fs::read(repo(file)).unwrap();
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let view = PageView::new(&bytes, &doc, 1);
+    let bx = formtool::form::FormModel::embedded().signature_box(formtool::form::Party::Customer).unwrap().rect;
+    view.drawn_signature(&bx, &[]).unwrap().0
+}
+
+#[test]
+fn the_rendered_box_decides_whether_a_drawn_signature_is_there() {
+    assert_eq!(customer_box_verdict("fixtures/returned/ink-all.pdf"), Verdict::Marked);
+    assert_eq!(customer_box_verdict("fixtures/returned/render/separation-full.pdf"), Verdict::Marked);
+    assert_eq!(customer_box_verdict("fixtures/returned/render/ink-inklist-relative.pdf"), Verdict::Marked);
+    for attack in ["white-cover", "clip-corners", "softmask-hides", "ocg-off", "ink-oc-off", "ink-covered-by-square"] {
+        let v = customer_box_verdict(&format!("fixtures/returned/render/{attack}.pdf"));
+        assert_ne!(v, Verdict::Marked, "{attack}");
+    }
+    // The blank form's box is paper.
+    let blank = formtool::form::template::blank_form();
+    let doc = lopdf::Document::load_mem(&blank).unwrap();
+    let view = PageView::new(&blank, &doc, 1);
+    let bx = formtool::form::FormModel::embedded().signature_boxes[0].rect;
+    let (verdict, ink) = view.drawn_signature(&bx, &[]).unwrap();
+    assert_eq!(verdict, Verdict::Blank, "{ink:?}");
+    let img = view.crop(&bx, 2.0).unwrap();
+    assert_eq!(judge_signature(&img, 2.0).0, Verdict::Blank);
+}
+
+#[test]
+fn evidence_is_written_for_digital_and_drawn_forms() {
+    let dir = Dir::new();
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/seq-pyhanko.pdf"))
+        .arg(repo("fixtures/returned/ink-all.pdf"))
+        .args(["--evidence", "ev", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let ev = dir.path("ev");
+    for form in ["seq-pyhanko", "ink-all"] {
+        for id in [
+            "signature.current_partner",
+            "signature.customer",
+            "signature.new_partner",
+            "admin.current_partner",
+            "admin.new_partner",
+            "attest.reseller_relationship",
+            "attest.customer_agreement",
+        ] {
+            assert!(ev.join(format!("{form}.{id}.png")).is_file(), "no crop {form}.{id}");
+        }
+        // Printed admin details and a tick show.
+        assert!(dark_in_middle(&ev.join(format!("{form}.admin.new_partner.png"))) > 50, "{form}");
+        assert!(dark_in_middle(&ev.join(format!("{form}.attest.customer_agreement.png"))) > 5, "{form}");
+    }
+    // The drawn form's box shows the strokes.
+    assert!(dark_in_middle(&ev.join("ink-all.signature.customer.png")) > 100);
+}
+
+#[test]
+fn a_visible_change_after_signing_fails_integrity_and_shows_side_by_side() {
+    let dir = Dir::new();
+    let out = dir
+        .formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/render/signature-widget-covers-attestation.pdf"))
+        .args(["--evidence", "ev", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let integrity = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "integrity").unwrap();
+    assert_eq!(integrity["ok"], false);
+    let detail = integrity["detail"].as_str().unwrap();
+    assert!(detail.contains("page 1"), "{detail}");
+    let side = dir.path("ev/signature-widget-covers-attestation.integrity.png");
+    let img = image::open(&side).unwrap().to_luma8();
+    // Signed on the left, now on the right: the two halves differ.
+    let (w, h) = img.dimensions();
+    let half = (w - 8) / 2;
+    let differ = (0..h)
+        .flat_map(|y| (0..half).map(move |x| (x, y)))
+        .filter(|(x, y)| img.get_pixel(*x, *y).0[0].abs_diff(img.get_pixel(x + half + 8, *y).0[0]) > 48)
+        .count();
+    assert!(differ > 50, "{differ} pixels differ");
+}
+
+#[test]
+fn the_normal_fill_and_sign_sequence_is_never_rendered_for_integrity() {
+    let open = |file: &str| std::fs::read(repo(file)).unwrap();
+    for file in ["seq-pyhanko.pdf", "mixed-algorithms.pdf", "dss-after-signing.pdf", "ecdsa-p384.pdf"] {
+        let bytes = open(&format!("fixtures/returned/{file}"));
+        let form = formtool::verify::returned::Returned::open(&bytes, None).unwrap();
+        assert_eq!(formtool::verify::pixels::revisions_to_render(&form), Vec::<usize>::new(), "{file}");
+    }
+    // A new widget after all signed: every signed revision is compared.
+    let bytes = open("fixtures/returned/render/signature-widget-covers-attestation.pdf");
+    let form = formtool::verify::returned::Returned::open(&bytes, None).unwrap();
+    assert_eq!(formtool::verify::pixels::revisions_to_render(&form).len(), 3);
+}
