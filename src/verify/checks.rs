@@ -83,7 +83,14 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     // What a viewer shows of each page with a box on it (page 1 always, for the evidence).
     let mut views: BTreeMap<usize, PageView> = BTreeMap::new();
     for page in boxes.iter().map(|b| b.page).chain([1]) {
-        views.entry(page).or_insert_with(|| PageView::new(form.bytes, form.latest(), page));
+        views.entry(page).or_insert_with(|| {
+            let view = PageView::new(form.bytes, form.latest(), page);
+            let on_page = boxes.iter().filter(|b| b.page == page).map(|b| b.rect.normalized());
+            match on_page.reduce(|a, b| Rect::new(a.x1.min(b.x1), a.y1.min(b.y1), a.x2.max(b.x2), a.y2.max(b.y2))) {
+                Some(union) => view.judging(union),
+                None => view,
+            }
+        });
     }
     for party in Party::ALL {
         report.checks.push(signature_check(party, boxes, &form.signatures, &pages, &views, form.signatures.len()));

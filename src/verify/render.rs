@@ -226,12 +226,61 @@ pub struct PageView<'a> {
     pub page: usize,
     pub annotations: Vec<PageAnnotation>,
     renderers: std::cell::OnceCell<Result<Vec<Renderer>, String>>,
+    /// A region holding every box that will be judged (see [`PageView::judging`]), rendered
+    /// once per renderer: each render interprets the whole page, so one render for three
+    /// boxes costs a third of three.
+    judged: Option<Rect>,
+    judged_renders: std::cell::OnceCell<Vec<Result<Gray, String>>>,
 }
 
 impl<'a> PageView<'a> {
     pub fn new(bytes: &'a [u8], doc: &'a Document, page: usize) -> PageView<'a> {
         let annotations = doc.get_pages().get(&(page as u32)).map(|id| page_annotations(doc, *id)).unwrap_or_default();
-        PageView { bytes, doc, page, annotations, renderers: std::cell::OnceCell::new() }
+        PageView {
+            bytes,
+            doc,
+            page,
+            annotations,
+            renderers: std::cell::OnceCell::new(),
+            judged: None,
+            judged_renders: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Render `region` (which holds every box [`PageView::drawn_signature`] will judge) once,
+    /// and judge each box on its part of that picture.
+    pub fn judging(mut self, region: Rect) -> PageView<'a> {
+        self.judged = Some(region.normalized());
+        self
+    }
+
+    /// `bx` as renderer `i` shows it: cut from the shared render when it holds the box.
+    fn box_image(&self, i: usize, renderer: &Renderer, bx: &Rect) -> Result<Gray, String> {
+        let b = bx.normalized();
+        let Some(region) = self.judged.filter(|u| u.x1 <= b.x1 && u.y1 <= b.y1 && u.x2 >= b.x2 && u.y2 >= b.y2) else {
+            return renderer.region(self.page, bx, PX_PER_PT);
+        };
+        let renders = self.judged_renders.get_or_init(|| {
+            self.renderers()
+                .map(|all| all.iter().map(|r| r.region(self.page, &region, PX_PER_PT)).collect())
+                .unwrap_or_default()
+        });
+        let whole = match renders.get(i) {
+            Some(Ok(img)) => img,
+            _ => return renderer.region(self.page, bx, PX_PER_PT),
+        };
+        let Some([x0, y0, x1, y1]) = renderer.pixel_rect(self.page, &region, &b, PX_PER_PT) else {
+            return renderer.region(self.page, bx, PX_PER_PT);
+        };
+        let (x1, y1) = (x1.min(whole.width), y1.min(whole.height));
+        if x1 <= x0 || y1 <= y0 {
+            return renderer.region(self.page, bx, PX_PER_PT);
+        }
+        let mut data = Vec::with_capacity((x1 - x0) * (y1 - y0));
+        for y in y0..y1 {
+            data.extend_from_slice(&whole.data[y * whole.width + x0..y * whole.width + x1]);
+        }
+        Ok(Gray { width: x1 - x0, height: y1 - y0, data })
     }
 
     /// The renderers: the page as a viewer shows it by default and, when some annotation's
@@ -267,8 +316,8 @@ impl<'a> PageView<'a> {
     /// never a signature, so those pixels are painted back to paper before measuring.
     pub fn drawn_signature(&self, bx: &Rect, typed: &[Rect]) -> Result<(Verdict, Ink), String> {
         let mut worst: Option<(Verdict, Ink)> = None;
-        for renderer in self.renderers()? {
-            let mut img = renderer.region(self.page, bx, PX_PER_PT)?;
+        for (i, renderer) in self.renderers()?.iter().enumerate() {
+            let mut img = self.box_image(i, renderer, bx)?;
             for t in typed {
                 let grown = Rect::new(t.x1 - 1.0, t.y1 - 1.0, t.x2 + 1.0, t.y2 + 1.0);
                 if let Some([x0, y0, x1, y1]) = renderer.pixel_rect(self.page, bx, &grown, PX_PER_PT) {
