@@ -19,7 +19,7 @@ use crate::input::Transfer;
 /// Depth limit when following `/Parent` links for inherited page resources.
 const MAX_PAGE_TREE_DEPTH: usize = 32;
 
-use crate::pdf::{FormField, form_fields, get, load_pdf, num, text_string};
+use crate::pdf::{FormField, checkbox_on_state, form_fields, get, load_pdf, num, text_string};
 
 /// Fill a foreign form: `profile` says where each value of `transfer` goes. Every other part
 /// of the document is kept as it was.
@@ -360,14 +360,6 @@ fn fill_text(
     Ok(())
 }
 
-/// The "on" appearance state of a checkbox widget: the name in `/AP /N` other than `Off`.
-fn on_state(doc: &Document, widget: ObjectId) -> Option<Vec<u8>> {
-    let d = doc.get_dictionary(widget).ok()?;
-    let ap = get(doc, d, b"AP")?.as_dict().ok()?;
-    let normal = get(doc, ap, b"N")?.as_dict().ok()?;
-    normal.iter().map(|(k, _)| k).find(|k| k.as_slice() != b"Off").cloned()
-}
-
 fn has_state(doc: &Document, widget: ObjectId, state: &[u8]) -> bool {
     doc.get_dictionary(widget)
         .ok()
@@ -381,7 +373,7 @@ fn has_state(doc: &Document, widget: ObjectId, state: &[u8]) -> bool {
 fn fill_checkbox(doc: &mut Document, field: &FormField, on: bool) -> Result<(), String> {
     let ids = widget_ids(field)?;
     let field_id = field.id.ok_or("unreachable: checked by widget_ids")?;
-    let mut state = ids.iter().find_map(|w| on_state(doc, *w));
+    let mut state = ids.iter().find_map(|w| checkbox_on_state(doc, *w));
     if state.is_none() && on {
         // A checkbox without appearances: give it ours, so the tick shows in every viewer.
         for (w, wid) in field.widgets.iter().zip(&ids) {

@@ -44,7 +44,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use lopdf::{Document, ObjectId};
+use lopdf::Document;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Failure;
@@ -541,20 +541,14 @@ pub fn record_geometry(doc: &Document, profile: &mut Profile) {
             profile.widgets.insert(key.clone(), BoxSpec { page, rect: [r.x1, r.y1, r.x2, r.y2] });
         }
         if field.kind == Some(FieldKind::Checkbox)
-            && let Some(on) = widget.id.and_then(|id| checkbox_on_state(doc, id))
+            && let Some(on) = widget
+                .id
+                .and_then(|id| crate::pdf::checkbox_on_state(doc, id))
+                .map(|s| String::from_utf8_lossy(&s).into_owned())
         {
             profile.checkbox_on.insert(key.clone(), on);
         }
     }
-}
-
-/// The name of a checkbox widget's "on" appearance state: the one of `/AP /N` that is not
-/// `Off`.
-fn checkbox_on_state(doc: &Document, widget: ObjectId) -> Option<String> {
-    let dict = doc.get_dictionary(widget).ok()?;
-    let ap = get(doc, dict, b"AP")?.as_dict().ok()?;
-    let normal = get(doc, ap, b"N")?.as_dict().ok()?;
-    normal.iter().map(|(k, _)| k).find(|k| k.as_slice() != b"Off").map(|k| String::from_utf8_lossy(k).into_owned())
 }
 
 fn slot_order(slot: &Slot) -> (usize, Option<Role>) {

@@ -91,6 +91,14 @@ pub fn page_media_box(doc: &Document, page: ObjectId) -> Option<Rect> {
     None
 }
 
+/// The "on" appearance state of a checkbox widget: the name in `/AP /N` other than `Off`.
+pub fn checkbox_on_state(doc: &Document, widget: ObjectId) -> Option<Vec<u8>> {
+    let d = doc.get_dictionary(widget).ok()?;
+    let ap = get(doc, d, b"AP")?.as_dict().ok()?;
+    let normal = get(doc, ap, b"N")?.as_dict().ok()?;
+    normal.iter().map(|(k, _)| k).find(|k| k.as_slice() != b"Off").cloned()
+}
+
 /// The hex SHA-256 of a file's bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()

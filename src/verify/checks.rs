@@ -58,13 +58,6 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
     };
     let model = model.as_ref();
     if !model.embedded {
-        if let Some(why) = model.not_a_fill(form.latest()) {
-            return FormReport::error(
-                file,
-                &form.sha256,
-                &format!("not a fill of {} (the form of its profile): {why}", model.description),
-            );
-        }
         report.form = Some(model.description.clone());
     }
     let values = Values::of(model, form.fields(), form.latest());
@@ -149,9 +142,11 @@ pub fn verify_bytes(file: &str, bytes: &[u8], options: &VerifyOptions) -> FormRe
 }
 
 /// The model of the form `fields` belong to: the embedded form when its fields are formtool's,
-/// else the `--profile` whose fields the form has. A fillable form that is neither is an error
-/// that says what the form is and how to proceed, never a list of failed checks. A PDF without
-/// fields (a scan, a flattened copy) is read as the embedded form.
+/// else the `--profile` whose fields the form has (its blank pages must still be drawn, or
+/// the file is "not a fill" of it), else a flat form's profile whose blank pages it draws. A
+/// fillable form that is none of these is an error that says what the form is and how to
+/// proceed, never a list of failed checks. Any other PDF without fields (a scan, a flattened
+/// copy) is read as the embedded form.
 pub fn form_model<'a>(
     fields: &[FormField],
     doc: &Document,
@@ -178,7 +173,11 @@ pub fn form_model<'a>(
         .filter(|m| m.places.values().filter_map(|p| p.field.as_deref()).all(|f| present.contains(f)))
         .max_by_key(|m| m.recognised(names()));
     if let Some(model) = best.filter(|m| m.recognised(names()) > 0) {
-        return Ok(model);
+        // Its fields are there; its pages must be too (flat profiles below are chosen by them).
+        return match model.not_a_fill(doc) {
+            Some(why) => Err(format!("not a fill of {} (the form of its profile): {why}", model.description)),
+            None => Ok(model),
+        };
     }
     let flat = options.forms.iter().find(|m| {
         m.places.values().all(|p| p.field.is_none()) && !m.page_content.is_empty() && m.not_a_fill(doc).is_none()
