@@ -19,7 +19,7 @@
 //! The profile proposal ([`crate::form::profile::propose_detailed`]) turns these descriptions
 //! into roles with the same word lists it uses for field names and tooltips.
 
-use crate::form::page_text::{PageContent, Segment, TextLine, read_pages};
+use crate::form::page_text::{PrintedPage, Segment, TextLine, read_pages};
 use crate::form::vocabulary::{names_party, section_words, tokens};
 use crate::pdf::{FieldKind, Rect};
 use lopdf::Document;
@@ -38,7 +38,7 @@ const SQUARE_MAX: f32 = 20.0;
 
 /// The text and drawing of every page of a form, and what a reader takes each place to be.
 pub struct PageLabels {
-    pages: Vec<PageContent>,
+    pages: Vec<PrintedPage>,
     /// The commonest text size: the body text that headings stand out from.
     body_size: f32,
 }
@@ -59,7 +59,7 @@ impl PageLabels {
         PageLabels::from_pages(read_pages(doc))
     }
 
-    pub fn from_pages(pages: Vec<PageContent>) -> PageLabels {
+    pub fn from_pages(pages: Vec<PrintedPage>) -> PageLabels {
         let mut sizes: Vec<f32> =
             pages.iter().flat_map(|p| p.lines.iter().map(|l| (l.size * 2.0).round() / 2.0)).collect();
         sizes.sort_by(f32::total_cmp);
@@ -78,7 +78,7 @@ impl PageLabels {
         PageLabels { pages, body_size }
     }
 
-    pub fn pages(&self) -> &[PageContent] {
+    pub fn pages(&self) -> &[PrintedPage] {
         &self.pages
     }
 
@@ -87,7 +87,7 @@ impl PageLabels {
         self.pages.iter().any(|p| !p.lines.is_empty())
     }
 
-    fn page(&self, page: usize) -> Option<&PageContent> {
+    fn page(&self, page: usize) -> Option<&PrintedPage> {
         self.pages.iter().find(|p| p.page == page)
     }
 
@@ -123,7 +123,7 @@ impl PageLabels {
 
     /// The label of a writing space: the nearest line ending to its left on the same band,
     /// else the nearest line just above it that starts over it.
-    fn label_of<'a>(&self, p: &'a PageContent, rect: Rect) -> Option<&'a TextLine> {
+    fn label_of<'a>(&self, p: &'a PrintedPage, rect: Rect) -> Option<&'a TextLine> {
         let left = p
             .lines
             .iter()
@@ -205,7 +205,7 @@ impl PageLabels {
 
     /// The sentence printed after a tick box: the line starting just right of it on its band,
     /// and its continuation line if one follows closely at the same indent.
-    fn sentence_after(&self, p: &PageContent, rect: Rect) -> Option<String> {
+    fn sentence_after(&self, p: &PrintedPage, rect: Rect) -> Option<String> {
         let first = p
             .lines
             .iter()
@@ -224,7 +224,7 @@ impl PageLabels {
     }
 
     /// The nearest line on the page that names a party.
-    fn nearest_party_line(&self, p: &PageContent, rect: Rect) -> Option<String> {
+    fn nearest_party_line(&self, p: &PrintedPage, rect: Rect) -> Option<String> {
         let (cx, cy) = ((rect.x1 + rect.x2) / 2.0, (rect.y1 + rect.y2) / 2.0);
         p.lines
             .iter()
@@ -247,7 +247,7 @@ impl PageLabels {
         spots
     }
 
-    fn page_spaces(&self, p: &PageContent) -> Vec<Spot> {
+    fn page_spaces(&self, p: &PrintedPage) -> Vec<Spot> {
         let squares: Vec<Rect> = p.rects.iter().copied().filter(is_square).collect();
         let boxes: Vec<Rect> = p.rects.iter().copied().filter(|r| !is_square(r) && r.height() >= 8.0).collect();
         let rules: Vec<(f32, f32, f32)> =
@@ -360,7 +360,7 @@ impl PageLabels {
     }
 
     /// The right edge of the page's printed matter, a default margin when it prints nothing.
-    fn right_margin(&self, p: &PageContent) -> f32 {
+    fn right_margin(&self, p: &PrintedPage) -> f32 {
         let segments = p.segments.iter().map(|s| s.x1.max(s.x2));
         p.lines.iter().map(|l| l.x2).chain(p.rects.iter().map(|r| r.x2)).chain(segments).fold(0.0, f32::max).max(300.0)
     }
@@ -410,7 +410,7 @@ mod tests {
             line(50.0, 600.0, "Admin email", false),
             line(72.0, 580.0, "The customer accepts the Microsoft Customer Agreement.", false),
         ];
-        let page = PageContent {
+        let page = PrintedPage {
             page: 1,
             lines,
             rects: vec![Rect::new(54.0, 578.0, 65.0, 589.0)],
@@ -450,7 +450,7 @@ mod tests {
 
     #[test]
     fn a_signature_line_is_found_by_its_caption_below() {
-        let page = PageContent {
+        let page = PrintedPage {
             page: 1,
             lines: vec![
                 line(50.0, 200.0, "Signatures", true),

@@ -64,9 +64,9 @@ impl Segment {
     }
 }
 
-/// Everything [`read_pages`] found on one page.
+/// What is printed on one page, as [`read_pages`] found it: text lines, rectangles and rules.
 #[derive(Debug, Clone, Default)]
-pub struct PageContent {
+pub struct PrintedPage {
     /// 1-based page number.
     pub page: usize,
     pub lines: Vec<TextLine>,
@@ -77,11 +77,11 @@ pub struct PageContent {
 }
 
 /// Read every page of `doc`. A page whose content cannot be read gives an empty page.
-pub fn read_pages(doc: &Document) -> Vec<PageContent> {
+pub fn read_pages(doc: &Document) -> Vec<PrintedPage> {
     doc.get_pages()
         .into_iter()
         .map(|(n, id)| {
-            let mut page = PageContent { page: n as usize, ..Default::default() };
+            let mut page = PrintedPage { page: n as usize, ..Default::default() };
             let mut reader =
                 Reader { doc, pieces: Vec::new(), page: &mut page, fonts: HashMap::new(), xobject_bytes: 0 };
             if let Ok(data) = crate::pdf::limits::page_content(doc, id) {
@@ -208,7 +208,7 @@ struct Piece {
 struct Reader<'a, 'p> {
     doc: &'a Document,
     pieces: Vec<Piece>,
-    page: &'p mut PageContent,
+    page: &'p mut PrintedPage,
     fonts: HashMap<(usize, Vec<u8>), Font<'a>>,
     /// Form XObject content interpreted so far on this page.
     xobject_bytes: usize,
