@@ -12,10 +12,7 @@ use formtool::verify::scan::ink::Verdict;
 
 /// Dark pixels (grey < 128) in the middle 60 % of a PNG crop.
 fn dark_in_middle(path: &std::path::Path) -> usize {
-    let img = image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_luma8();
-    let (w, h) = img.dimensions();
-    let (x0, x1, y0, y1) = (w / 5, w * 4 / 5, h / 5, h * 4 / 5);
-    (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|(x, y)| img.get_pixel(*x, *y).0[0] < 128).count()
+    common::dark_pixels_inside(path, 5, 5, 128)
 }
 
 fn customer_box_verdict(file: &str) -> Verdict {

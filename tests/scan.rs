@@ -94,18 +94,7 @@ fn uncertain_ink_asks_for_a_human_look() {
 
 /// Dark pixels in the middle of a crop (away from the printed box outline and the margin).
 fn ink_in_middle(png: &std::path::Path) -> usize {
-    let img = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).into_luma8();
-    let (w, h) = img.dimensions();
-    let (mx, my) = (w / 6, h / 4);
-    let mut n = 0;
-    for y in my..h - my {
-        for x in mx..w - mx {
-            if img.get_pixel(x, y)[0] < 110 {
-                n += 1;
-            }
-        }
-    }
-    n
+    common::dark_pixels_inside(png, 6, 4, 110)
 }
 
 #[test]

@@ -162,3 +162,16 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// Dark pixels (grey below `threshold`) of a PNG crop, leaving out a margin of `1/margin_x` of
+/// its width and `1/margin_y` of its height on each side (the printed box outline and the
+/// context around it), so what is counted is what lies inside the box.
+pub fn dark_pixels_inside(png: &Path, margin_x: u32, margin_y: u32, threshold: u8) -> usize {
+    let img = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).into_luma8();
+    let (w, h) = img.dimensions();
+    let (mx, my) = (w / margin_x, h / margin_y);
+    (my..h - my)
+        .flat_map(|y| (mx..w - mx).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y)[0] < threshold)
+        .count()
+}
