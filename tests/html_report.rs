@@ -162,6 +162,25 @@ fn everything_taken_from_the_pdf_is_escaped() {
     assert!(shown.contains("&lt;b onmouseover=alert(2)&gt;x.pdf"), "{shown}");
 }
 
+/// Crops are named by file stem: two forms of one report with the same name never show each
+/// other's crops.
+#[test]
+fn forms_sharing_a_file_name_do_not_share_crops() {
+    let dir = Dir::new();
+    dir.write("a/form.pdf", std::fs::read(repo("fixtures/returned/mixed-algorithms.pdf")).unwrap());
+    dir.write("b/form.pdf", std::fs::read(repo("fixtures/scans/signed-300-gray.pdf")).unwrap());
+    dir.formtool().args(["verify", "a", "b", "--evidence", "ev", "--report", "r.html"]).assert().success();
+    let page = String::from_utf8(dir.read("r.html")).unwrap();
+    let dom = tl::parse(&page, tl::ParserOptions::default()).unwrap();
+    let parser = dom.parser();
+    let cards = all(&dom, "article.card");
+    assert_eq!(cards.len(), 2);
+    for card in cards {
+        assert!(within(card, parser, "img").is_empty());
+        assert!(text(card, parser).contains("same file name"));
+    }
+}
+
 /// `--format html` wins over the extension, and `.htm` is HTML too.
 #[test]
 fn html_follows_the_flag_and_the_extension() {

@@ -50,7 +50,7 @@ table{border-collapse:collapse;width:100%;margin:.4em 0}th,td{text-align:left;ve
 tr.fail td{background:#fdecea}td.ok{width:1.5em}\
 .evidence{display:flex;flex-wrap:wrap;gap:.8em;margin:.4em 0}\
 figure{margin:0}figure img{max-width:28em;border:1px solid #ccc;display:block}figcaption{color:#666;font-size:.9em}\
-.sha{color:#888;font-size:.85em}";
+.sha{color:#888;font-size:.85em}.note{color:#8a4b00}";
 
 /// Restrict the page to itself: no network, only inline styles and `data:` images.
 const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
@@ -67,6 +67,11 @@ pub fn page(reports: &[FormReport], evidence: Option<&Path>) -> String {
         (Status::NotReady.as_str(), "Not ready", summary.not_ready),
         (Status::Error.as_str(), "Could not be read", summary.error),
     ];
+    // Crops are named by file stem: forms sharing one (same name, different folders) would
+    // show each other's, so theirs are left out and the card says why.
+    let mut stems: std::collections::HashMap<Option<String>, usize> = std::collections::HashMap::new();
+    reports.iter().for_each(|r| *stems.entry(stem(r)).or_default() += 1);
+    let evidence_of = |r: &FormReport| evidence.map(|dir| (stems[&stem(r)] == 1).then_some(dir));
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -94,7 +99,7 @@ pub fn page(reports: &[FormReport], evidence: Option<&Path>) -> String {
                     }
                 }
                 main {
-                    @for r in reports { (card(r, evidence)) }
+                    @for r in reports { (card(r, evidence_of(r))) }
                 }
             }
         }
@@ -102,8 +107,9 @@ pub fn page(reports: &[FormReport], evidence: Option<&Path>) -> String {
     markup.into_string() + "\n"
 }
 
-/// One form's card.
-fn card(r: &FormReport, evidence: Option<&Path>) -> Markup {
+/// One form's card. `evidence` is `Some(None)` when the crops cannot be told apart from
+/// another form's.
+fn card(r: &FormReport, evidence: Option<Option<&Path>>) -> Markup {
     let status = r.status.as_str();
     let signatures: Vec<(&str, Signed)> = r
         .checks
@@ -111,7 +117,7 @@ fn card(r: &FormReport, evidence: Option<&Path>) -> Markup {
         .filter(|c| c.ok && c.method == Method::Digital)
         .filter_map(|c| Some((c.id.strip_prefix("signature.")?, Signed::parse(&c.detail)?)))
         .collect();
-    let crops = evidence.map(|dir| crops_of(r, dir)).unwrap_or_default();
+    let crops = evidence.flatten().map(|dir| crops_of(r, dir)).unwrap_or_default();
     html! {
         article.card.(status) data-status=(status) {
             h2 { span.status.(status) { (status_label(r.status)) } (r.file) }
@@ -157,6 +163,9 @@ fn card(r: &FormReport, evidence: Option<&Path>) -> Markup {
                         }
                     }
                 }
+            }
+            @if evidence == Some(None) {
+                p.note { "Evidence crops not shown: another form in this report has the same file name, and the crops are named by it." }
             }
             @if !crops.is_empty() {
                 div.evidence {
@@ -214,12 +223,15 @@ impl<'a> Signed<'a> {
     }
 }
 
+/// The file stem the evidence crops of `r` are named by.
+fn stem(r: &FormReport) -> Option<String> {
+    Path::new(&r.file).file_stem().map(|s| s.to_string_lossy().into_owned())
+}
+
 /// The evidence crops written for `r`: one per check id (and the integrity comparison), as
 /// `data:` URIs, in the order of the checks. Files that are missing or not PNGs are skipped.
 fn crops_of(r: &FormReport, dir: &Path) -> Vec<(String, String)> {
-    let Some(stem) = Path::new(&r.file).file_stem().map(|s| s.to_string_lossy().into_owned()) else {
-        return Vec::new();
-    };
+    let Some(stem) = stem(r) else { return Vec::new() };
     let mut ids: Vec<&str> = r.checks.iter().map(|c| c.id.as_str()).collect();
     if !ids.contains(&"integrity") {
         ids.push("integrity");
