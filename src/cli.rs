@@ -44,7 +44,8 @@ pub enum Command {
     /// Check returned forms: ready to upload, or what is missing.
     #[command(after_help = "Examples:\n  formtool verify returned/fabrikam.pdf\n  \
                             formtool verify returned/ --format csv --report monday.csv --ready-dir upload/\n  \
-                            formtool verify returned/ --expect transfers.csv --trust partner-ca.pem")]
+                            formtool verify returned/ --expect transfers.csv --trust partner-ca.pem\n  \
+                            formtool verify returned/ --evidence crops/ --report week.html")]
     Verify(VerifyArgs),
     /// Print the six transfer steps for one transfer, with its values filled in.
     #[command(

@@ -1,5 +1,5 @@
 //! The verdict on a returned form and how it is written: JSON (SPEC section 5), one text line
-//! per form for a person, or CSV for a spreadsheet.
+//! per form for a person, CSV for a spreadsheet, or one HTML page to look at ([`html`]).
 //!
 //! A form is `ready` only when every check holds; the report lists every check with its fixed
 //! id, whether it holds, how it was decided and why, so that "not ready" always comes with the
@@ -12,6 +12,8 @@
 //! r.checks.push(Check::new("integrity", true, Method::Digital, "no signatures"));
 //! assert!(r.text_line().starts_with("ERROR"));
 //! ```
+
+pub mod html;
 
 use serde::Serialize;
 
@@ -239,23 +241,26 @@ pub enum Format {
     Text,
     Json,
     Csv,
+    Html,
 }
 
 impl Format {
-    /// The format a report file's extension names: `.json`, `.csv`, `.txt` (text).
+    /// The format a report file's extension names: `.json`, `.csv`, `.html`, `.txt` (text).
     pub fn from_extension(path: &std::path::Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "json" => Some(Format::Json),
             "csv" => Some(Format::Csv),
+            "html" | "htm" => Some(Format::Html),
             "txt" | "text" => Some(Format::Text),
             _ => None,
         }
     }
 }
 
-/// Write a whole report in `format`. `single` prints a lone JSON object (one file given).
-pub fn render(reports: &[FormReport], format: Format, single: bool) -> String {
+/// Write a whole report in `format`. `single` prints a lone JSON object (one file given);
+/// `evidence` is the `--evidence` folder whose crops the HTML page embeds.
+pub fn render(reports: &[FormReport], format: Format, single: bool, evidence: Option<&std::path::Path>) -> String {
     let mut summary = Summary::default();
     for r in reports {
         summary.add(r.status);
@@ -286,5 +291,6 @@ pub fn render(reports: &[FormReport], format: Format, single: bool) -> String {
             }
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
         }
+        Format::Html => html::page(reports, evidence),
     }
 }

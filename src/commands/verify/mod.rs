@@ -47,7 +47,8 @@ pub struct VerifyArgs {
     /// Returned forms: PDF files, or folders searched recursively for *.pdf.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Output format (default: text on a terminal, JSON when piped).
+    /// Output format (default: from the --report extension, else text on a terminal and JSON
+    /// when piped). `html` is one self-contained page with the evidence crops.
     #[arg(long, value_enum)]
     pub format: Option<crate::verify::report::Format>,
     /// Write the report to this file instead of stdout.
@@ -59,8 +60,8 @@ pub struct VerifyArgs {
     /// Copy each ready form here (never moves originals), with a SHA256SUMS file.
     #[arg(long, value_name = "DIR")]
     pub ready_dir: Option<PathBuf>,
-    /// Write a PNG crop of every signature box, admin row and checkbox of scanned forms here,
-    /// named `<form-file-stem>.<check-id>.png`.
+    /// Write a PNG crop of every signature box, admin row and checkbox here, named
+    /// `<form-file-stem>.<check-id>.png` (the HTML report embeds them).
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
     /// PEM certificates signers must chain to.
@@ -252,7 +253,7 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
             report::Format::Json
         },
     );
-    let rendered = report::render(&reports, format, single);
+    let rendered = report::render(&reports, format, single, args.evidence.as_deref());
     match &args.report {
         Some(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
