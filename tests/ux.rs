@@ -536,6 +536,23 @@ fn semicolon_and_tab_separated_csv_are_read() {
     }
 }
 
+/// Item 11: a misspelt column is reported once, from the header, not once for every row.
+#[test]
+fn a_bad_csv_header_is_reported_once() {
+    let dir = Dir::new();
+    let text = std::fs::read_to_string(repo("fixtures/batch.csv")).unwrap();
+    let rows = text.lines().count() - 1;
+    assert!(rows >= 3, "the fixture batch has several rows");
+    let misspelt = text.replacen("customer.organization", "customer.organisation", 1);
+    dir.write("bad.csv", misspelt.as_bytes());
+    let out = dir.formtool().args(["fill", "bad.csv", "--out-dir", "out"]).assert().code(2).get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("unknown field").count(), 1, "{stderr}");
+    assert!(stderr.contains("header, column 8 (\"customer.organisation\")"), "{stderr}");
+    assert!(!stderr.contains("row 2"), "{stderr}");
+    assert!(!dir.path("out").exists());
+}
+
 /// Item 19: `guide` on a batch file takes `--row N`.
 #[test]
 fn guide_picks_one_transfer_of_a_batch_with_row() {
