@@ -96,9 +96,11 @@ fn ready_dir_holds_exactly_the_ready_forms_byte_for_byte() {
     let mut names: Vec<String> =
         std::fs::read_dir(dir.path("upload")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     assert!(names.contains(&"SHA256SUMS".to_string()));
+    assert!(names.contains(&"SUBSCRIPTIONS".to_string()));
     let sums = String::from_utf8(dir.read("upload/SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 2, "{sums}");
     for line in sums.lines() {
         let (hash, name) = line.split_once("  ").unwrap();
         let copied = dir.read(&format!("upload/{name}"));
