@@ -286,11 +286,15 @@ impl Values {
     /// The values of a form without fields: the text printed inside each role's box, or for a
     /// checkbox, a mark drawn inside it. Text counts only where the page also paints visible
     /// text (not white, not clipped away, not invisible), so a value must be seen to count.
+    /// The same for a role whose field the file no longer has: a flattened form
+    /// (`fill --flatten`) prints its values where the fields were, and is judged on that.
     fn read_boxes(&mut self, model: &FormModel, doc: &Document) {
         let boxed: Vec<(Role, usize, Rect)> = model
             .places
             .iter()
-            .filter(|(role, place)| place.field.is_none() && !matches!(role, Role::Signature(_)))
+            .filter(|(role, place)| {
+                (place.field.is_none() || !self.by_role.contains_key(role)) && !matches!(role, Role::Signature(_))
+            })
             .filter_map(|(role, place)| Some((*role, place.page?, place.rect?)))
             .collect();
         if boxed.is_empty() {
@@ -328,7 +332,7 @@ impl Values {
                     })
                     .map(|l| l.text.as_str())
                     .collect();
-                Some(lines.join(" ")).filter(|t| !t.trim().is_empty())
+                Some(join_lines(role, &lines)).filter(|t| !t.trim().is_empty())
             };
             self.by_role.insert(role, value);
             self.kinds.insert(role, Some(kind));
@@ -362,6 +366,22 @@ impl Values {
             })
             .collect()
     }
+}
+
+/// One value from the lines printed in its box. `fill` puts a value that does not fit on one
+/// line on two (`src/form/fit.rs`), breaking after a space (dropped), after `@ - . , /`, or
+/// anywhere in a long word. Emails, IDs and domains have no spaces, so their lines join
+/// directly; other text joins with a space unless the break followed `@ - /`.
+fn join_lines(role: Role, lines: &[&str]) -> String {
+    let spaceless = matches!(role, Role::AdminEmail(_) | Role::MicrosoftId(_) | Role::Subscription(_) | Role::Domain);
+    let mut out = String::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if !out.is_empty() && !spaceless && !out.ends_with(['@', '-', '/']) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// What is painted and annotated on one page, read once for all the boxes on it.
