@@ -279,21 +279,24 @@ impl Values {
             kinds.insert(role, f.kind);
         }
         let mut values = Values { by_role, kinds, not_shown };
-        values.read_boxes(model, doc);
+        values.read_boxes(model, doc, !fields.is_empty());
         values
     }
 
     /// The values of a form without fields: the text printed inside each role's box, or for a
     /// checkbox, a mark drawn inside it. Text counts only where the page also paints visible
     /// text (not white, not clipped away, not invisible), so a value must be seen to count.
-    /// The same for a role whose field the file no longer has: a flattened form
-    /// (`fill --flatten`) prints its values where the fields were, and is judged on that.
-    fn read_boxes(&mut self, model: &FormModel, doc: &Document) {
+    /// The same, in a form that has fields (`has_fields`: a flattened form keeps its signature
+    /// fields), for a role whose field the file no longer has: `fill --flatten` prints the
+    /// values where the fields were, and the form is judged on that. (A file with no field at
+    /// all is a print-only form or a scan, read by its own rules.)
+    fn read_boxes(&mut self, model: &FormModel, doc: &Document, has_fields: bool) {
         let boxed: Vec<(Role, usize, Rect)> = model
             .places
             .iter()
             .filter(|(role, place)| {
-                (place.field.is_none() || !self.by_role.contains_key(role)) && !matches!(role, Role::Signature(_))
+                (place.field.is_none() || (has_fields && !self.by_role.contains_key(role)))
+                    && !matches!(role, Role::Signature(_))
             })
             .filter_map(|(role, place)| Some((*role, place.page?, place.rect?)))
             .collect();
