@@ -37,7 +37,13 @@ fn main() {
         }
         println!("clone: {:?}", t.elapsed() / 200);
         let t = Instant::now();
-        let code = formtool::form::code::PageCode::for_page(&transfer, 1, 1, 0..transfer.subscriptions.len());
+        let code = formtool::form::code::PageCode::for_page(
+            &transfer,
+            1,
+            1,
+            0..transfer.subscriptions.len(),
+            formtool::form::code::EMBEDDED_CODE_SIDE,
+        );
         let area = formtool::form::layout::first_page().code_box;
         for _ in 0..200 {
             std::hint::black_box(code.image(&area));

@@ -56,11 +56,18 @@ const KIND_TEXT: u8 = 0;
 const KIND_GUIDS: u8 = 1;
 
 impl PageCode {
-    /// The code of page `page` of `pages` for `transfer`. It carries the subscriptions
-    /// `transfer.subscriptions[on_page]` (those printed on that page) and, on page 1, the
-    /// customer's organization — each only while the code stays within [`MAX_READABLE_VERSION`]
-    /// (what the checks need always goes in).
-    pub fn for_page(transfer: &Transfer, page: usize, pages: usize, on_page: std::ops::Range<usize>) -> PageCode {
+    /// The code of page `page` of `pages` for `transfer`, to be printed `side` points wide. It
+    /// carries the subscriptions `transfer.subscriptions[on_page]` (those printed on that
+    /// page) and, on page 1, the customer's organization — each only while the code stays
+    /// within [`max_readable_version`] for that size (what the checks need always goes in).
+    pub fn for_page(
+        transfer: &Transfer,
+        page: usize,
+        pages: usize,
+        on_page: std::ops::Range<usize>,
+        side: f32,
+    ) -> PageCode {
+        let max_version = max_readable_version(side);
         let mut code = PageCode { page, pages, digest: transfer_digest(transfer), values: Vec::new() };
         let mut push = |k: &str, v: String| code.values.push((k.to_string(), v));
         if page == 1 {
@@ -73,20 +80,20 @@ impl PageCode {
                 push(KEY_NEW_PARTNER_ADMIN, admin(&np.admin));
             }
             push(KEY_SUBSCRIPTIONS, transfer.subscriptions.len().to_string());
-            code.push_if_readable(KEY_CUSTOMER_ORGANIZATION, transfer.customer.organization.clone());
+            code.push_if_readable(KEY_CUSTOMER_ORGANIZATION, transfer.customer.organization.clone(), max_version);
         }
         let ids: Vec<String> =
             transfer.subscriptions.get(on_page).unwrap_or_default().iter().map(|s| compact_guid(s)).collect();
         if !ids.is_empty() {
-            code.push_if_readable(KEY_SUBSCRIPTION_IDS, ids.join(","));
+            code.push_if_readable(KEY_SUBSCRIPTION_IDS, ids.join(","), max_version);
         }
         code
     }
 
     /// Add an item the checks do not need, unless it would make the code too dense to read.
-    fn push_if_readable(&mut self, key: &str, value: String) {
+    fn push_if_readable(&mut self, key: &str, value: String, max_version: i16) {
         self.values.push((key.to_string(), value));
-        if !fits_version(&self.encode(), MAX_READABLE_VERSION) {
+        if !fits_version(&self.encode(), max_version) {
             self.values.pop();
         }
     }
@@ -240,6 +247,19 @@ pub fn embedded_page_subscriptions(page: usize, count: usize) -> std::ops::Range
 /// lists no IDs rather than some; `verify --expect` supplies them).
 pub const MAX_READABLE_VERSION: i16 = 16;
 
+/// Side of the embedded form's codes, in points, for which [`MAX_READABLE_VERSION`] holds.
+pub const EMBEDDED_CODE_SIDE: f32 = 96.0;
+
+/// The densest version worth making for a code printed `side` points wide: the same module
+/// size as [`MAX_READABLE_VERSION`] at [`EMBEDDED_CODE_SIDE`] (a foreign form's stamped code
+/// may be as small as 60 pt, where that is version 7).
+pub fn max_readable_version(side: f32) -> i16 {
+    // Modules across, quiet zone (8) included, of the densest embedded code.
+    let across = (17 + 4 * MAX_READABLE_VERSION + 8) as f32;
+    let modules = (across * side / EMBEDDED_CODE_SIDE).floor() as i16 - 8;
+    ((modules - 17) / 4).clamp(1, MAX_READABLE_VERSION)
+}
+
 /// Whether `data` fits a QR code of `version` (error correction M).
 fn fits_version(data: &[u8], version: i16) -> bool {
     let mut bits = Bits::new(Version::Normal(version));
@@ -325,7 +345,7 @@ mod tests {
     #[test]
     fn layout_2_carries_guids_as_16_bytes_and_round_trips() {
         let t = transfer(12);
-        let code = PageCode::for_page(&t, 1, 2, embedded_page_subscriptions(1, 12));
+        let code = PageCode::for_page(&t, 1, 2, embedded_page_subscriptions(1, 12), EMBEDDED_CODE_SIDE);
         let bytes = code.encode();
         assert!(bytes.starts_with(b"FT1/2 1/2 "));
         assert_eq!(PageCode::decode(&bytes).unwrap(), code);
@@ -334,14 +354,14 @@ mod tests {
         // Ten GUIDs cost 160 bytes, not 320 hex digits.
         let text_size: usize = code.values.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
         assert!(bytes.len() + 100 < text_size + 30, "{} bytes vs {text_size} as text", bytes.len());
-        let page2 = PageCode::for_page(&t, 2, 2, embedded_page_subscriptions(2, 12));
+        let page2 = PageCode::for_page(&t, 2, 2, embedded_page_subscriptions(2, 12), EMBEDDED_CODE_SIDE);
         assert_eq!(PageCode::decode(&page2.encode()).unwrap().values, page2.values);
         assert_eq!(page2.values.len(), 1);
     }
 
     #[test]
     fn a_damaged_payload_is_refused() {
-        let bytes = PageCode::for_page(&transfer(3), 1, 1, 0..3).encode();
+        let bytes = PageCode::for_page(&transfer(3), 1, 1, 0..3, EMBEDDED_CODE_SIDE).encode();
         for cut in [bytes.len() - 1, bytes.len() - 20, 12] {
             assert_eq!(PageCode::decode(&bytes[..cut]), None, "cut at {cut}");
         }
@@ -356,18 +376,24 @@ mod tests {
     #[test]
     fn codes_stay_within_the_version_a_150_dpi_scan_resolves() {
         let t = transfer(70);
-        let page1 = PageCode::for_page(&t, 1, 2, embedded_page_subscriptions(1, 70));
+        let page1 = PageCode::for_page(&t, 1, 2, embedded_page_subscriptions(1, 70), EMBEDDED_CODE_SIDE);
         assert!(version(&page1) <= MAX_READABLE_VERSION as usize, "page 1: version {}", version(&page1));
         let t30 = transfer(30);
-        let page2 = PageCode::for_page(&t30, 2, 2, embedded_page_subscriptions(2, 30));
+        let page2 = PageCode::for_page(&t30, 2, 2, embedded_page_subscriptions(2, 30), EMBEDDED_CODE_SIDE);
         assert!(version(&page2) <= MAX_READABLE_VERSION as usize, "page 2: version {}", version(&page2));
         assert!(page2.values.iter().any(|(k, v)| k == KEY_SUBSCRIPTION_IDS && v.split(',').count() == 20));
-        let full = PageCode::for_page(&t, 2, 2, embedded_page_subscriptions(2, 70));
+        let full = PageCode::for_page(&t, 2, 2, embedded_page_subscriptions(2, 70), EMBEDDED_CODE_SIDE);
         assert!(full.values.is_empty(), "{full:?}");
         let mut long = transfer(10);
         long.current_partner.admin.email = format!("{}@contoso-cloud-services-emea.example", "a".repeat(40));
-        let code = PageCode::for_page(&long, 1, 1, 0..10);
+        let code = PageCode::for_page(&long, 1, 1, 0..10, EMBEDDED_CODE_SIDE);
         assert!(code.values.iter().any(|(k, _)| k == KEY_CURRENT_PARTNER_ADMIN));
         assert!(!code.values.iter().any(|(k, _)| k == KEY_SUBSCRIPTION_IDS));
+        // A foreign form's smaller stamped code keeps the same module size.
+        assert_eq!(max_readable_version(EMBEDDED_CODE_SIDE), MAX_READABLE_VERSION);
+        assert_eq!(max_readable_version(60.0), 7);
+        let small = PageCode::for_page(&transfer(10), 1, 1, 0..10, 60.0);
+        assert!(!small.values.iter().any(|(k, _)| k == KEY_SUBSCRIPTION_IDS));
+        assert!(small.values.iter().any(|(k, _)| k == KEY_CURRENT_PARTNER_ADMIN));
     }
 }
