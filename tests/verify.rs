@@ -246,6 +246,14 @@ fn a_flattened_form_is_judged_on_what_it_prints() {
     assert_eq!(v["subscriptions"].as_array().unwrap().len(), 2);
     let admin = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "admin.current_partner").unwrap();
     assert!(admin["detail"].as_str().unwrap().contains("aoife.nibhriain@contoso.example"), "{admin}");
+    // Continuation pages: every subscription is read, not only page 1's ten.
+    let thirty = repo("fixtures/scans/named-30.json");
+    dir.formtool().arg("fill").arg(&thirty).args(["-o", "flat30.pdf", "--flatten"]).assert().success();
+    let out =
+        dir.formtool().args(["verify", "flat30.pdf", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let t: Value = serde_json::from_slice(&std::fs::read(&thirty).unwrap()).unwrap();
+    assert_eq!(v["subscriptions"], t["subscriptions"], "{v}");
     // Signed digitally (fixtures/returned/make_flat_fixtures.py), with --expect: ready.
     dir.formtool()
         .arg("verify")

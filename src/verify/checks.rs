@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use lopdf::Document;
 
-use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox};
+use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox, layout};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside, is_box_outline};
 pub use crate::pdf::sha256_hex;
@@ -299,6 +299,7 @@ impl Values {
                     && !matches!(role, Role::Signature(_))
             })
             .filter_map(|(role, place)| Some((*role, place.page?, place.rect?)))
+            .chain(self.flattened_continuation_boxes(model, doc, has_fields))
             .collect();
         if boxed.is_empty() {
             return;
@@ -340,6 +341,33 @@ impl Values {
             self.by_role.insert(role, value);
             self.kinds.insert(role, Some(kind));
         }
+    }
+
+    /// The subscription boxes of a flattened embedded form's continuation pages (the model
+    /// places page 1 only; a filled form's continuation fields are found by name, a flattened
+    /// one's only where the layout prints them: up to sixty per page).
+    fn flattened_continuation_boxes(
+        &self,
+        model: &FormModel,
+        doc: &Document,
+        has_fields: bool,
+    ) -> Vec<(Role, usize, Rect)> {
+        let pages = doc.get_pages().len();
+        let has_subscription_field = self.by_role.keys().any(|r| matches!(r, Role::Subscription(_)));
+        if !has_fields || !model.embedded || pages < 2 || has_subscription_field {
+            return Vec::new();
+        }
+        (2..=pages.min(crate::verify::scan::MAX_PAGES))
+            .flat_map(|page| {
+                let first =
+                    layout::SUBSCRIPTIONS_ON_FIRST_PAGE + 1 + (page - 2) * layout::SUBSCRIPTIONS_PER_CONTINUATION_PAGE;
+                let spec = layout::continuation_page(page, first, layout::SUBSCRIPTIONS_PER_CONTINUATION_PAGE, pages);
+                spec.fields
+                    .into_iter()
+                    .filter(|f| matches!(f.role, Role::Subscription(_)))
+                    .map(move |f| (f.role, page, f.rect))
+            })
+            .collect()
     }
 
     /// Why the value of `role` would not be seen as stored, if it would not.
