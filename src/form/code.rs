@@ -102,13 +102,21 @@ impl PageCode {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = format!("FT{FORM_VERSION}{LAYOUT_2} {}/{} {}\n", self.page, self.pages, self.digest).into_bytes();
         for (k, v) in &self.values {
-            let (kind, bytes) = match guid_bytes(v) {
+            // Only the ID keys hold GUIDs; other text that happens to be 32 hex digits stays text.
+            let guids = [KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_NEW_PARTNER_ID, KEY_SUBSCRIPTION_IDS]
+                .contains(&k.as_str())
+                .then(|| guid_bytes(v))
+                .flatten();
+            let (kind, bytes) = match guids {
                 Some(b) => (KIND_GUIDS, b),
                 None => (KIND_TEXT, v.as_bytes().to_vec()),
             };
             // Keys are short constants; values are validated input, far below 64 KiB, but a
-            // longer one is cut at a character boundary rather than corrupting the layout.
+            // longer one is cut at a character (or GUID) boundary rather than corrupting the layout.
             let mut len = bytes.len().min(u16::MAX as usize);
+            if kind == KIND_GUIDS {
+                len -= len % 16;
+            }
             while kind == KIND_TEXT && !v.is_char_boundary(len) {
                 len -= 1;
             }
@@ -357,6 +365,11 @@ mod tests {
         let page2 = PageCode::for_page(&t, 2, 2, embedded_page_subscriptions(2, 12), EMBEDDED_CODE_SIDE);
         assert_eq!(PageCode::decode(&page2.encode()).unwrap().values, page2.values);
         assert_eq!(page2.values.len(), 1);
+        // An organization that looks like hex digits is text, and comes back as written.
+        let mut hexy = t.clone();
+        hexy.customer.organization = "0123456789ABCDEF0123456789ABCDEF".into();
+        let code = PageCode::for_page(&hexy, 1, 2, 0..0, EMBEDDED_CODE_SIDE);
+        assert_eq!(PageCode::decode(&code.encode()).unwrap(), code);
     }
 
     #[test]
