@@ -37,7 +37,13 @@ fn main() {
         }
         println!("clone: {:?}", t.elapsed() / 200);
         let t = Instant::now();
-        let code = formtool::form::code::PageCode::for_page(&transfer, 1, 1);
+        let code = formtool::form::code::PageCode::for_page(
+            &transfer,
+            1,
+            1,
+            0..transfer.subscriptions.len(),
+            formtool::form::code::EMBEDDED_CODE_SIDE,
+        );
         let area = formtool::form::layout::first_page().code_box;
         for _ in 0..200 {
             std::hint::black_box(code.image(&area));
@@ -45,7 +51,7 @@ fn main() {
         println!("qr draw: {:?}", t.elapsed() / 200);
         let t = Instant::now();
         for _ in 0..200 {
-            std::hint::black_box(formtool::form::code::qr_modules(code.encode().as_bytes()));
+            std::hint::black_box(formtool::form::code::qr_modules(&code.encode()));
         }
         println!("qr modules: {:?} ({} bytes)", t.elapsed() / 200, code.encode().len());
         let t = Instant::now();

@@ -327,6 +327,11 @@ fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
         .headers()
         .map_err(|e| InputError { problems: vec![format!("{source}: cannot read the CSV header: {e}")] })?
         .clone();
+    let header_problems = csv_header_problems(&headers, source);
+    if !header_problems.is_empty() {
+        // Reported here, once, rather than once for every row that carries the column.
+        return Err(InputError { problems: header_problems });
+    }
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -357,6 +362,29 @@ fn csv_entries(text: &str, source: &str) -> Result<Entries, InputError> {
         entries.push((format!("row {row}"), Value::Object(root)));
     }
     if problems.is_empty() { Ok(entries) } else { Err(InputError { problems }) }
+}
+
+/// The header's columns that no transfer has, each named once with its column number.
+///
+/// Each column is tried alone, with a placeholder value of its kind, against the same
+/// [`RawTransfer`] shape the rows are read into, so the header is judged by exactly the rules
+/// the rows are, without a second list of the valid column names.
+fn csv_header_problems(headers: &csv::StringRecord, source: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    // An unnamed column (a trailing delimiter) is judged by the rows: only a value under it is wrong.
+    for (i, key) in headers.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
+        let mut root = Map::new();
+        let placeholder = if key.starts_with("attestations.") { "true" } else { "x" };
+        let probe = csv_cell_value(key, placeholder).and_then(|v| insert_path(&mut root, key, v)).and_then(|()| {
+            serde_path_to_error::deserialize::<_, RawTransfer>(Value::Object(root))
+                .map(drop)
+                .map_err(|e| e.into_inner().to_string())
+        });
+        if let Err(m) = probe {
+            problems.push(format!("{source}: header, column {} ({key:?}): {m}", i + 1));
+        }
+    }
+    problems
 }
 
 fn csv_cell_value(key: &str, cell: &str) -> Result<Value, String> {

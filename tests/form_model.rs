@@ -212,8 +212,9 @@ fn stamped_code(pdf: &[u8], n: u32) -> formtool::form::code::PageCode {
     });
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the stamped image");
-    let (_, text) = grids[0].decode().unwrap();
-    formtool::form::code::PageCode::decode(&text).unwrap()
+    let mut payload = Vec::new();
+    grids[0].decode_to(&mut payload).unwrap();
+    formtool::form::code::PageCode::decode(&payload).unwrap()
 }
 
 /// Word boxes poppler's pdftotext found on each page of a committed form (fixtures/foreign/words.py).

@@ -239,3 +239,82 @@ fn an_invisible_ocr_layer_does_not_stop_a_scan_being_read() {
     assert_eq!(after.status.as_str(), "ready", "{:?}", after.checks.iter().filter(|c| !c.ok).collect::<Vec<_>>());
     assert_eq!(after.source, Some(formtool::verify::report::Source::Scanned));
 }
+
+fn subscriptions_of(report: &Value) -> Vec<String> {
+    report["subscriptions"]
+        .as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn transfer_json(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(repo(&format!("fixtures/scans/{name}"))).unwrap()).unwrap()
+}
+
+fn ids(transfer: &Value) -> Vec<String> {
+    transfer["subscriptions"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+/// Item 3: a scan says which transfer it is — every subscription ID (page 1's ten, then a
+/// continuation page's) and the customer's organization, from the page codes, also at 150 dpi
+/// colour JPEG q30 and 200 dpi bi-level.
+#[test]
+fn a_scan_names_its_subscriptions_and_organization_from_the_page_codes() {
+    let dir = Dir::new();
+    for (scan, transfer) in [
+        ("named-150-colour-q30.pdf", "named-10.json"),
+        ("named-200-fax.pdf", "named-10.json"),
+        ("named-30-150-colour-q30.pdf", "named-30.json"),
+    ] {
+        let (report, code) = verify_json(&dir, &format!("fixtures/scans/{scan}"), &[]);
+        let t = transfer_json(transfer);
+        assert_eq!(code, Some(0), "{scan}: {report}");
+        assert_eq!(subscriptions_of(&report), ids(&t), "{scan}");
+        assert_eq!(report["customer"]["organization"], t["customer"]["organization"], "{scan}");
+    }
+    // A continuation page of sixty carries none (its code would be too dense to read): the
+    // list would be incomplete, so none is claimed; --expect supplies it.
+    let (report, _) = verify_json(&dir, "fixtures/scans/named-70-150-gray.pdf", &[]);
+    assert_eq!(report["status"], "ready");
+    assert!(subscriptions_of(&report).is_empty(), "{report}");
+    assert_eq!(report["customer"]["organization"], "Fabrikam A.E.");
+    let expect = repo("fixtures/scans/named-70.json");
+    let (report, _) =
+        verify_json(&dir, "fixtures/scans/named-70-150-gray.pdf", &["--expect", expect.to_str().unwrap()]);
+    assert_eq!(subscriptions_of(&report), ids(&transfer_json("named-70.json")));
+    // A page missing from the scan: no partial list either.
+    let (report, _) = verify_json(&dir, "fixtures/scans/two-pages-page2-missing.pdf", &[]);
+    assert!(subscriptions_of(&report).is_empty(), "{report}");
+}
+
+/// Item 3: codes printed before they carried subscriptions (the older fixtures) still decode;
+/// with `--expect`, the transfer whose digest the code carries names the scan.
+#[test]
+fn an_older_scan_takes_its_subscriptions_from_the_expected_transfer() {
+    let dir = Dir::new();
+    let (report, code) = verify_json(&dir, "fixtures/scans/signed-300-gray.pdf", &[]);
+    assert_eq!(code, Some(0));
+    assert!(subscriptions_of(&report).is_empty(), "{report}");
+    assert!(report["customer"]["organization"].is_null(), "{report}");
+    let expect = repo("fixtures/scans/one.json");
+    let (report, code) =
+        verify_json(&dir, "fixtures/scans/signed-300-gray.pdf", &["--expect", expect.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{report}");
+    let t = transfer_json("one.json");
+    assert_eq!(subscriptions_of(&report), ids(&t));
+    assert_eq!(report["customer"]["organization"], t["customer"]["organization"]);
+}
+
+/// Item 3: `--ready-dir` names a ready scan from its customer and first subscription.
+#[test]
+fn ready_dir_names_scans_from_their_page_codes() {
+    let dir = Dir::new();
+    let scan = repo("fixtures/scans/named-150-colour-q30.pdf");
+    dir.formtool().arg("verify").arg(&scan).args(["--ready-dir", "up", "--format", "json"]).assert().success();
+    let first = &ids(&transfer_json("named-10.json"))[0];
+    let copy = dir.read(&format!("up/Fabrikam-A.E_{first}.pdf"));
+    assert_eq!(copy, std::fs::read(&scan).unwrap());
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path("up")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(!names.iter().any(|n| n.contains("no-subscription")), "{names:?}");
+}

@@ -148,7 +148,7 @@ fn a_scan_completed_by_hand_is_review_counted_exit_1_and_never_copied() {
     assert_eq!(v["summary"], serde_json::json!({"ready": 1, "review": 1, "not_ready": 0, "error": 0}));
     let copied: Vec<String> =
         std::fs::read_dir(dir.path("upload")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert_eq!(copied.len(), 2, "{copied:?}"); // the ready form and SHA256SUMS
+    assert_eq!(copied.len(), 3, "{copied:?}"); // the ready form, SHA256SUMS and SUBSCRIPTIONS
     let sums = String::from_utf8(dir.read("upload/SHA256SUMS")).unwrap();
     assert!(!sums.contains(&formtool::verify::checks::sha256_hex(&std::fs::read(&form).unwrap())), "{sums}");
     dir.formtool()
@@ -289,7 +289,7 @@ fn outputs_get_the_usual_permissions() {
         .success();
     let copied: Vec<std::path::PathBuf> =
         std::fs::read_dir(dir.path("up")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(copied.len(), 2);
+    assert_eq!(copied.len(), 3); // the copy, SHA256SUMS and SUBSCRIPTIONS
     for p in [dir.path("f.pdf"), dir.path("t.pdf"), dir.path("r.json")].into_iter().chain(copied) {
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, expected, "{}: {mode:o}", p.display());
@@ -536,6 +536,23 @@ fn semicolon_and_tab_separated_csv_are_read() {
     }
 }
 
+/// Item 11: a misspelt column is reported once, from the header, not once for every row.
+#[test]
+fn a_bad_csv_header_is_reported_once() {
+    let dir = Dir::new();
+    let text = std::fs::read_to_string(repo("fixtures/batch.csv")).unwrap();
+    let rows = text.lines().count() - 1;
+    assert!(rows >= 3, "the fixture batch has several rows");
+    let misspelt = text.replacen("customer.organization", "customer.organisation", 1);
+    dir.write("bad.csv", misspelt.as_bytes());
+    let out = dir.formtool().args(["fill", "bad.csv", "--out-dir", "out"]).assert().code(2).get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("unknown field").count(), 1, "{stderr}");
+    assert!(stderr.contains("header, column 8 (\"customer.organisation\")"), "{stderr}");
+    assert!(!stderr.contains("row 2"), "{stderr}");
+    assert!(!dir.path("out").exists());
+}
+
 /// Item 19: `guide` on a batch file takes `--row N`.
 #[test]
 fn guide_picks_one_transfer_of_a_batch_with_row() {
@@ -564,4 +581,53 @@ fn fill_warns_when_two_transfers_share_a_subscription() {
         .stderr(predicate::str::contains(
             "subscription 11111111-2222-4333-8444-555555555501 is in transfer 1 and transfer 2",
         ));
+}
+
+/// Item 18 (verify): `--ready-dir` warns about a subscription already in another ready form,
+/// also when that form was copied by an earlier run, once per subscription, and not again
+/// when the same forms are verified again.
+#[test]
+fn ready_dir_warns_once_per_subscription_across_runs() {
+    let dir = Dir::new();
+    let subscriptions = ["3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b", "a1b2c3d4-e5f6-4789-8abc-def012345678"];
+    for f in ["seq-pyhanko.pdf", "ink-all.pdf", "stamp-and-vector.pdf"] {
+        dir.write(&format!("in/{f}"), std::fs::read(repo(&format!("fixtures/returned/{f}"))).unwrap());
+    }
+    let run = |files: &[&str]| {
+        let out = dir
+            .formtool()
+            .arg("verify")
+            .args(files.iter().map(|f| format!("in/{f}")))
+            .args(["--ready-dir", "up", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Monday: one form, nothing to warn about.
+    let first = run(&["seq-pyhanko.pdf"]);
+    assert!(!first.contains("warning"), "{first}");
+    let index = String::from_utf8(dir.read("up/SUBSCRIPTIONS")).unwrap();
+    for s in subscriptions {
+        assert!(index.contains(s), "{index}");
+    }
+    // Tuesday: another ready form of the same transfer; the first is only in the ready folder.
+    let second = run(&["ink-all.pdf"]);
+    for s in subscriptions {
+        assert_eq!(second.matches(&format!("subscription {s} is in two ready forms")).count(), 1, "{second}");
+    }
+    assert!(
+        second.contains("up/Phamprikam-A.E_3f2b8c1e-7d4a-4e6b-9a0c-5b1d2e3f4a5b.pdf and in/ink-all.pdf"),
+        "{second}"
+    );
+    // Wednesday: all again plus a third; only the third is new, each subscription warned once.
+    let third = run(&["seq-pyhanko.pdf", "ink-all.pdf", "stamp-and-vector.pdf"]);
+    for s in subscriptions {
+        assert_eq!(third.matches(&format!("subscription {s} is in two ready forms")).count(), 1, "{third}");
+    }
+    assert!(third.contains("and in/stamp-and-vector.pdf"), "{third}");
+    // Thursday: nothing new, nothing to say.
+    let fourth = run(&["seq-pyhanko.pdf", "ink-all.pdf", "stamp-and-vector.pdf"]);
+    assert!(!fourth.contains("warning"), "{fourth}");
 }

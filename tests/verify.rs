@@ -96,9 +96,11 @@ fn ready_dir_holds_exactly_the_ready_forms_byte_for_byte() {
     let mut names: Vec<String> =
         std::fs::read_dir(dir.path("upload")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     assert!(names.contains(&"SHA256SUMS".to_string()));
+    assert!(names.contains(&"SUBSCRIPTIONS".to_string()));
     let sums = String::from_utf8(dir.read("upload/SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 2, "{sums}");
     for line in sums.lines() {
         let (hash, name) = line.split_once("  ").unwrap();
         let copied = dir.read(&format!("upload/{name}"));
@@ -217,4 +219,47 @@ fn a_checkbox_whose_shown_state_is_off_is_not_ticked() {
     });
     assert!(!check(&report, "attest.customer_agreement").ok);
     assert!(check(&report, "attest.reseller_relationship").ok);
+}
+
+/// Item 4: a flattened form (`fill --flatten`) is judged on the values it prints: none is
+/// called missing, an unticked box is still seen as unticked, and once signed it is ready.
+#[test]
+fn a_flattened_form_is_judged_on_what_it_prints() {
+    let dir = Dir::new();
+    let input = std::fs::read_to_string(repo("fixtures/transfer.toml")).unwrap();
+    assert!(input.contains("customer_agreement    = true"));
+    dir.write("t.toml", input.replace("customer_agreement    = true", "customer_agreement = false"));
+    dir.formtool().args(["fill", "t.toml", "-o", "flat.pdf", "--flatten"]).assert().success();
+    let out =
+        dir.formtool().args(["verify", "flat.pdf", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        common::failing_checks(&v),
+        ["attest.customer_agreement", "signature.current_partner", "signature.customer", "signature.new_partner"],
+        "{v}"
+    );
+    for c in v["checks"].as_array().unwrap() {
+        assert!(!c["detail"].as_str().unwrap().contains("missing"), "{c}");
+        assert!(!c["detail"].as_str().unwrap().contains("has no"), "{c}");
+    }
+    assert_eq!(v["customer"]["organization"], "Φαμπρίκαμ Α.Ε.");
+    assert_eq!(v["subscriptions"].as_array().unwrap().len(), 2);
+    let admin = v["checks"].as_array().unwrap().iter().find(|c| c["id"] == "admin.current_partner").unwrap();
+    assert!(admin["detail"].as_str().unwrap().contains("aoife.nibhriain@contoso.example"), "{admin}");
+    // Continuation pages: every subscription is read, not only page 1's ten.
+    let thirty = repo("fixtures/scans/named-30.json");
+    dir.formtool().arg("fill").arg(&thirty).args(["-o", "flat30.pdf", "--flatten"]).assert().success();
+    let out =
+        dir.formtool().args(["verify", "flat30.pdf", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let t: Value = serde_json::from_slice(&std::fs::read(&thirty).unwrap()).unwrap();
+    assert_eq!(v["subscriptions"], t["subscriptions"], "{v}");
+    // Signed digitally (fixtures/returned/make_flat_fixtures.py), with --expect: ready.
+    dir.formtool()
+        .arg("verify")
+        .arg(repo("fixtures/returned/flat-pyhanko.pdf"))
+        .arg("--expect")
+        .arg(repo("fixtures/returned/base/full.toml"))
+        .assert()
+        .success();
 }

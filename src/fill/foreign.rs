@@ -203,7 +203,9 @@ fn stamp_pages(doc: &mut Document, stamps: &[PageStamp], transfer: &Transfer) ->
             ops.push_str("Q\n");
         }
         if let Some(area) = s.code_box() {
-            let code = PageCode::for_page(transfer, s.page, pages.len());
+            // A foreign form's subscription boxes are few; page 1's code carries them all.
+            let on_page = if s.page == 1 { 0..transfer.subscriptions.len() } else { 0..0 };
+            let code = PageCode::for_page(transfer, s.page, pages.len(), on_page, area.width().min(area.height()));
             if let Some((image, code_ops)) = code.image(&area) {
                 own_resources(doc, page_id);
                 let resources = indirect_dict(doc, page_id, b"Resources")?;

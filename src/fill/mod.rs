@@ -177,8 +177,9 @@ fn fill_form(form: &mut BuiltForm, transfer: &Transfer) {
     }
     let pages = form.pages.len();
     for (index, page_id) in form.pages.clone().into_iter().enumerate() {
-        let code = PageCode::for_page(transfer, index + 1, pages);
+        let on_page = crate::form::code::embedded_page_subscriptions(index + 1, transfer.subscriptions.len());
         let area = form.specs[index].code_box;
+        let code = PageCode::for_page(transfer, index + 1, pages, on_page, area.width().min(area.height()));
         if let Some((image, ops)) = code.image(&area) {
             let image_id = form.doc.add_object(image);
             if let Some(resources) = page_resources_mut(form, page_id) {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use lopdf::Document;
 
-use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox};
+use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox, layout};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside, is_box_outline};
 pub use crate::pdf::sha256_hex;
@@ -279,19 +279,27 @@ impl Values {
             kinds.insert(role, f.kind);
         }
         let mut values = Values { by_role, kinds, not_shown };
-        values.read_boxes(model, doc);
+        values.read_boxes(model, doc, !fields.is_empty());
         values
     }
 
     /// The values of a form without fields: the text printed inside each role's box, or for a
     /// checkbox, a mark drawn inside it. Text counts only where the page also paints visible
     /// text (not white, not clipped away, not invisible), so a value must be seen to count.
-    fn read_boxes(&mut self, model: &FormModel, doc: &Document) {
+    /// The same, in a form that has fields (`has_fields`: a flattened form keeps its signature
+    /// fields), for a role whose field the file no longer has: `fill --flatten` prints the
+    /// values where the fields were, and the form is judged on that. (A file with no field at
+    /// all is a print-only form or a scan, read by its own rules.)
+    fn read_boxes(&mut self, model: &FormModel, doc: &Document, has_fields: bool) {
         let boxed: Vec<(Role, usize, Rect)> = model
             .places
             .iter()
-            .filter(|(role, place)| place.field.is_none() && !matches!(role, Role::Signature(_)))
+            .filter(|(role, place)| {
+                (place.field.is_none() || (has_fields && !self.by_role.contains_key(role)))
+                    && !matches!(role, Role::Signature(_))
+            })
             .filter_map(|(role, place)| Some((*role, place.page?, place.rect?)))
+            .chain(self.flattened_continuation_boxes(model, doc, has_fields))
             .collect();
         if boxed.is_empty() {
             return;
@@ -328,11 +336,38 @@ impl Values {
                     })
                     .map(|l| l.text.as_str())
                     .collect();
-                Some(lines.join(" ")).filter(|t| !t.trim().is_empty())
+                Some(join_lines(role, &lines)).filter(|t| !t.trim().is_empty())
             };
             self.by_role.insert(role, value);
             self.kinds.insert(role, Some(kind));
         }
+    }
+
+    /// The subscription boxes of a flattened embedded form's continuation pages (the model
+    /// places page 1 only; a filled form's continuation fields are found by name, a flattened
+    /// one's only where the layout prints them: up to sixty per page).
+    fn flattened_continuation_boxes(
+        &self,
+        model: &FormModel,
+        doc: &Document,
+        has_fields: bool,
+    ) -> Vec<(Role, usize, Rect)> {
+        let pages = doc.get_pages().len();
+        let has_subscription_field = self.by_role.keys().any(|r| matches!(r, Role::Subscription(_)));
+        if !has_fields || !model.embedded || pages < 2 || has_subscription_field {
+            return Vec::new();
+        }
+        (2..=pages.min(crate::verify::scan::MAX_PAGES))
+            .flat_map(|page| {
+                let first =
+                    layout::SUBSCRIPTIONS_ON_FIRST_PAGE + 1 + (page - 2) * layout::SUBSCRIPTIONS_PER_CONTINUATION_PAGE;
+                let spec = layout::continuation_page(page, first, layout::SUBSCRIPTIONS_PER_CONTINUATION_PAGE, pages);
+                spec.fields
+                    .into_iter()
+                    .filter(|f| matches!(f.role, Role::Subscription(_)))
+                    .map(move |f| (f.role, page, f.rect))
+            })
+            .collect()
     }
 
     /// Why the value of `role` would not be seen as stored, if it would not.
@@ -362,6 +397,22 @@ impl Values {
             })
             .collect()
     }
+}
+
+/// One value from the lines printed in its box. `fill` puts a value that does not fit on one
+/// line on two (`src/form/fit.rs`), breaking after a space (dropped), after `@ - . , /`, or
+/// anywhere in a long word. Emails, IDs and domains have no spaces, so their lines join
+/// directly; other text joins with a space unless the break followed `@ - /`.
+fn join_lines(role: Role, lines: &[&str]) -> String {
+    let spaceless = matches!(role, Role::AdminEmail(_) | Role::MicrosoftId(_) | Role::Subscription(_) | Role::Domain);
+    let mut out = String::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if !out.is_empty() && !spaceless && !out.ends_with(['@', '-', '/']) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// What is painted and annotated on one page, read once for all the boxes on it.

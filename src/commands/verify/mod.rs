@@ -20,7 +20,7 @@
 
 pub mod workers;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -285,8 +285,24 @@ pub fn copy_ready(reports: &[FormReport], dir: &Path, force: bool) -> Result<(),
         .lines()
         .filter_map(|l| l.split_once("  ").map(|(h, n)| (n.to_string(), h.to_string())))
         .collect();
+    // Which ready copy holds each subscription, from earlier runs (`SUBSCRIPTIONS`) and this
+    // one: a subscription in two different ready forms would be moved twice.
+    let index_path = dir.join(SUBSCRIPTION_INDEX);
+    let mut index: BTreeSet<(String, String)> = std::fs::read_to_string(&index_path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(s, n)| (s.to_string(), n.to_string())))
+        // An entry whose copy is no longer listed (removed by hand) no longer counts.
+        .filter(|(_, n)| sums.contains_key(n))
+        .collect();
+    // Subscription → the (digest, place) of every ready form holding it.
+    let mut holders: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (s, n) in &index {
+        holders.entry(s.clone()).or_default().push((sums[n].clone(), dir.join(n).display().to_string()));
+    }
+    let already_copied: BTreeSet<String> = sums.values().cloned().collect();
+    let mut warned: BTreeSet<String> = BTreeSet::new();
     let mut by_digest: HashMap<String, String> = HashMap::new();
-    let mut by_subscription: HashMap<String, String> = HashMap::new();
     for r in reports.iter().filter(|r| r.status == Status::Ready) {
         if let Some(first) = by_digest.get(&r.sha256) {
             eprintln!("warning: {} is the same file as {first}; copied once", r.file);
@@ -294,9 +310,14 @@ pub fn copy_ready(reports: &[FormReport], dir: &Path, force: bool) -> Result<(),
         }
         by_digest.insert(r.sha256.clone(), r.file.clone());
         for s in &r.subscriptions {
-            if let Some(other) = by_subscription.insert(s.clone(), r.file.clone()) {
+            let held = holders.entry(s.clone()).or_default();
+            // A form copied by an earlier run was warned about then; each subscription once.
+            let other = held.iter().find(|(digest, _)| *digest != r.sha256);
+            if let Some((_, other)) = other.filter(|_| !already_copied.contains(&r.sha256) && !warned.contains(s)) {
                 eprintln!("warning: subscription {s} is in two ready forms: {other} and {}", r.file);
+                warned.insert(s.clone());
             }
+            held.push((r.sha256.clone(), r.file.clone()));
         }
         let customer = r.customer.as_ref().and_then(|c| c.organization.clone()).unwrap_or_else(|| "form".into());
         let stem = format!(
@@ -326,8 +347,18 @@ pub fn copy_ready(reports: &[FormReport], dir: &Path, force: bool) -> Result<(),
                 }
             }
         }
+        // A copy replaced under --force no longer holds what it held.
+        index.retain(|(_, n)| *n != name);
+        index.extend(r.subscriptions.iter().map(|s| (s.clone(), name.clone())));
         sums.insert(name, r.sha256.clone());
     }
     let text: String = sums.iter().map(|(n, h)| format!("{h}  {n}\n")).collect();
-    write_atomic(&sums_path, text.as_bytes(), true)
+    write_atomic(&sums_path, text.as_bytes(), true)?;
+    let text: String = index.iter().map(|(s, n)| format!("{s}  {n}\n")).collect();
+    write_atomic(&index_path, text.as_bytes(), true)
 }
+
+/// The ready folder's index of subscriptions: one `<subscription>  <copy>` line per
+/// subscription of each ready copy, read back by later runs to warn about a subscription
+/// already in another ready form.
+pub const SUBSCRIPTION_INDEX: &str = "SUBSCRIPTIONS";

@@ -32,8 +32,8 @@ use std::path::{Path, PathBuf};
 use lopdf::Document;
 
 use crate::form::code::{
-    KEY_CURRENT_PARTNER_ADMIN, KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_NEW_PARTNER_ADMIN, KEY_NEW_PARTNER_ID,
-    KEY_SUBSCRIPTIONS, PageCode, transfer_digest,
+    KEY_CURRENT_PARTNER_ADMIN, KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_CUSTOMER_ORGANIZATION,
+    KEY_NEW_PARTNER_ADMIN, KEY_NEW_PARTNER_ID, KEY_SUBSCRIPTION_IDS, KEY_SUBSCRIPTIONS, PageCode, transfer_digest,
 };
 use crate::form::{FieldKind, FormModel, Party, Rect, Role};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
@@ -66,6 +66,11 @@ pub struct Crop {
 pub struct ScanReading {
     pub checks: Vec<Check>,
     pub customer_id: Option<String>,
+    /// The customer's organization and the subscription IDs, from the page codes (layout 2)
+    /// or, for codes printed before they carried them, from the `--expect` transfer whose
+    /// digest the code carries.
+    pub organization: Option<String>,
+    pub subscriptions: Vec<String>,
     pub crops: Vec<Crop>,
 }
 
@@ -74,7 +79,9 @@ pub struct ScanReading {
 pub fn fill_report(report: &mut FormReport, doc: &Document, options: &VerifyOptions) {
     let reading = read(doc, options.expect.as_deref());
     report.source = Some(Source::Scanned);
-    report.customer = Some(CustomerSummary { organization: None, microsoft_id: reading.customer_id.clone() });
+    report.customer =
+        Some(CustomerSummary { organization: reading.organization.clone(), microsoft_id: reading.customer_id.clone() });
+    report.subscriptions = reading.subscriptions.clone();
     report.checks = reading.checks;
     if let Some(evidence) = &options.evidence
         && let Err(why) = write_evidence(&report.file, &reading.crops, evidence)
@@ -478,7 +485,39 @@ fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> S
     if let Some(expected) = expect {
         checks.push(expect_check(code1.as_ref(), expected));
     }
-    ScanReading { checks, customer_id, crops: page1.map(|p| p.crops).unwrap_or_default() }
+    let (organization, subscriptions) = transfer_named(&pages, code1.as_ref(), expect);
+    ScanReading { checks, customer_id, organization, subscriptions, crops: page1.map(|p| p.crops).unwrap_or_default() }
+}
+
+/// Which transfer the scan is: the customer's organization and the subscription IDs the page
+/// codes carry (each page its own, in page order), else — for codes printed before they
+/// carried them — those of the expected transfer with the code's digest.
+fn transfer_named(
+    pages: &[PageScan],
+    code1: Option<&PageCode>,
+    expect: Option<&[Transfer]>,
+) -> (Option<String>, Vec<String>) {
+    let mut codes: Vec<&PageCode> = pages.iter().filter_map(|p| p.code.as_ref()).collect();
+    codes.sort_by_key(|c| c.page);
+    codes.dedup_by_key(|c| c.page);
+    let carried: Vec<String> = codes
+        .iter()
+        .filter_map(|c| code_value(c, KEY_SUBSCRIPTION_IDS))
+        .flat_map(|list| list.split(','))
+        .filter_map(code_guid)
+        .collect();
+    // Only the whole list names the transfer: a page missing from the scan, or a continuation
+    // page too full to carry its IDs, leaves it incomplete, and a partial list would pass for
+    // the whole one.
+    let count = code1.and_then(|c| code_value(c, KEY_SUBSCRIPTIONS)).and_then(|n| n.parse::<usize>().ok());
+    let mut subscriptions = if count == Some(carried.len()) { carried } else { Vec::new() };
+    let mut organization = code1.and_then(|c| code_value(c, KEY_CUSTOMER_ORGANIZATION)).map(str::to_string);
+    let matching = code1.and_then(|c| expect?.iter().find(|t| transfer_digest(t) == c.digest));
+    if let Some(t) = matching {
+        organization.get_or_insert_with(|| t.customer.organization.clone());
+        subscriptions = t.subscriptions.clone();
+    }
+    (organization, subscriptions)
 }
 
 /// What a person must do about a value written by hand on paper.

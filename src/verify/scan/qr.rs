@@ -253,8 +253,10 @@ fn decode_values(values: &[f32], w: usize, offsets: &[f32]) -> Option<PageCode> 
     for d in offsets {
         let thr = otsu + d;
         let grid = rqrr::SimpleGrid::from_func(w, |x, y| values[y * w + x] <= thr);
-        if let Ok((_, text)) = rqrr::Grid::new(grid).decode() {
-            return PageCode::decode(&text);
+        let mut payload = Vec::new();
+        // The payload is bytes, not always UTF-8 (layout 2 of the page code).
+        if rqrr::Grid::new(grid).decode_to(&mut payload).is_ok() {
+            return PageCode::decode(&payload);
         }
     }
     None
@@ -273,8 +275,11 @@ fn detect(img: &Gray, t: &Affine, code_box: &Rect) -> CodeRead {
         let thr = align::otsu(&crop.data);
         let mut prepared = rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| crop.data[y * w + x] <= thr);
         for grid in prepared.detect_grids() {
-            let Ok((_, text)) = grid.decode() else { continue };
-            let Some(code) = PageCode::decode(&text) else { continue };
+            let mut payload = Vec::new();
+            if grid.decode_to(&mut payload).is_err() {
+                continue;
+            }
+            let Some(code) = PageCode::decode(&payload) else { continue };
             // rqrr lists the code's own top-left corner first: upright means it is top-left here.
             let tl = grid.bounds[0];
             let cx = grid.bounds.iter().map(|p| p.x).sum::<i32>() / 4;
