@@ -21,6 +21,11 @@ use crate::pdf::deflate;
 
 /// The font file embedded in every form.
 pub static FONT_FILE: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-LGC.ttf");
+/// [`FONT_FILE`] as every form stores it: [`crate::pdf::deflate`] of it, committed rather
+/// than computed so that no process spends its first form compressing 88 KB (about 19
+/// million instructions, as much as verifying a three-signature form). A unit test checks it
+/// is still exactly that deflate, and rewrites it when asked (see the test).
+static FONT_FILE_DEFLATED: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-LGC.ttf.zlib");
 /// The resource name of the value font in `/DR` and in every appearance stream.
 pub const RESOURCE_NAME: &str = "FtV";
 /// PostScript name with a subset tag (PDF 32000-1 9.6.4): the font is not the full DejaVu Sans.
@@ -236,10 +241,9 @@ impl EmbeddedFont {
     }
 }
 
-/// The embedded font file as it is stored in every form (Flate-compressed), made once.
+/// The embedded font file as it is stored in every form (Flate-compressed).
 pub fn compressed_font_file() -> &'static [u8] {
-    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
-    BYTES.get_or_init(|| deflate(FONT_FILE))
+    FONT_FILE_DEFLATED
 }
 
 impl EmbeddedFont {
@@ -291,6 +295,20 @@ pub fn resource_dictionary(font_id: ObjectId) -> Dictionary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The committed compressed font must be exactly what the fill would compress, or forms
+    /// filled now would not be recognised as carrying formtool's font. Regenerate it with
+    /// `FORMTOOL_WRITE_FONT_ASSET=1 cargo test --lib form::font` (after a font or miniz change).
+    #[test]
+    fn the_committed_compressed_font_is_the_font_deflated() {
+        let deflated = crate::pdf::deflate(FONT_FILE);
+        if std::env::var_os("FORMTOOL_WRITE_FONT_ASSET").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans-LGC.ttf.zlib");
+            std::fs::write(path, &deflated).expect("write the compressed font");
+            return;
+        }
+        assert!(deflated == FONT_FILE_DEFLATED, "assets/fonts/DejaVuSans-LGC.ttf.zlib is stale: regenerate it");
+    }
 
     #[test]
     fn covers_latin_greek_and_cyrillic() {

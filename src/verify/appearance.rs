@@ -53,13 +53,7 @@ impl<'a> Fonts<'a> {
         font: &'a Dictionary,
         s: &[u8],
     ) -> Option<String> {
-        let make = || {
-            if crate::form::font::embedded().is_this_font(doc, font) {
-                Some(Decoder::Embedded)
-            } else {
-                font.get_font_encoding(doc).ok().map(Decoder::Other)
-            }
-        };
+        let make = || read_decoder(doc, font);
         let decoder = match font_ref {
             Some(id) => self.cache.entry(id).or_insert_with(make).as_ref()?,
             None => {
@@ -89,7 +83,15 @@ impl<'a> Fonts<'a> {
         s: &[u8],
     ) -> Option<Vec<(String, f32)>> {
         let embedded = crate::form::font::embedded();
-        if embedded.is_this_font(doc, font) {
+        // Whether the font is formtool's own compares its 48 KB font file: once per font
+        // object (the cache `decode` fills too), not once per string shown.
+        let is_embedded = match font_ref {
+            Some(id) => {
+                matches!(self.cache.entry(id).or_insert_with(|| read_decoder(doc, font)), Some(Decoder::Embedded))
+            }
+            None => embedded.is_this_font(doc, font),
+        };
+        if is_embedded {
             return s
                 .chunks(2)
                 .map(|p| {
@@ -113,6 +115,15 @@ impl<'a> Fonts<'a> {
                 Some((self.decode(doc, font_ref, font, &[*b])?, w))
             })
             .collect()
+    }
+}
+
+/// How the font dictionary `font` decodes strings; `None` when its encoding cannot be read.
+fn read_decoder<'a>(doc: &'a Document, font: &'a Dictionary) -> Option<Decoder<'a>> {
+    if crate::form::font::embedded().is_this_font(doc, font) {
+        Some(Decoder::Embedded)
+    } else {
+        font.get_font_encoding(doc).ok().map(Decoder::Other)
     }
 }
 
