@@ -10,20 +10,26 @@ use formtool::error::Outcome;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // mimalloc's C option API (`mimalloc.h`), linked through the mimalloc crate.
+#[cfg(target_os = "linux")]
 unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
-/// `mi_option_arena_eager_commit` in mimalloc v3's `mi_option_e` (the crate's default).
+/// `mi_option_arena_eager_commit` in mimalloc v3's `mi_option_e` (the crate's default; the
+/// `libmimalloc-sys` bindings do not name it). Should a later mimalloc renumber it, the cost is
+/// the old memory behaviour, not a wrong result.
+#[cfg(target_os = "linux")]
 const MI_OPTION_ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
 
 /// Commit arena memory as it is used, not the whole arena up front: on Linux mimalloc
 /// otherwise commits eagerly and keeps what a worker freed resident, which took a batch of
 /// 10,000 forms to 150 MB. Run from `.init_array`, before the Rust runtime allocates the
-/// first arena (from `main` it would be too late).
+/// first arena (from `main` it would be too late). Linux only: `.init_array` is ELF's.
+#[cfg(target_os = "linux")]
 extern "C" fn allocator_options() {
     // SAFETY: a plain setter of a process-wide option, before any thread exists.
     unsafe { mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
 }
+#[cfg(target_os = "linux")]
 #[used]
 #[unsafe(link_section = ".init_array")]
 static ALLOCATOR_OPTIONS: extern "C" fn() = allocator_options;
