@@ -688,17 +688,18 @@ fn page1_copies(pages: &[PageScan]) -> Option<Copies> {
 }
 
 /// How two readings of page 1 differ: per box that differs, its name and what each holds.
+/// Only handwriting against no clear handwriting counts: two scans of one sheet can read a
+/// faint speck once as a little ink and once as nothing, and no check turns on that.
 fn page1_differences(a: &Page1, b: &Page1) -> Vec<(String, String, String)> {
     fn what(v: Verdict) -> &'static str {
         match v {
             Verdict::Marked => "handwriting",
-            Verdict::Blank => "nothing",
-            Verdict::Uncertain => "a little ink",
+            Verdict::Blank | Verdict::Uncertain => "no clear handwriting",
         }
     }
     let mut out = Vec::new();
     let differ = |out: &mut Vec<_>, name: String, va: Verdict, vb: Verdict| {
-        if va != vb {
+        if (va == Verdict::Marked) != (vb == Verdict::Marked) {
             out.push((name, what(va).to_string(), what(vb).to_string()));
         }
     };
