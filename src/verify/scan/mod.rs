@@ -2,13 +2,18 @@
 //! per page, any order, a few degrees of skew or upside down, 150–600 dpi, colour, grey or
 //! bi-level) read into the checks of SPEC section 5.
 //!
-//! Per page: decode the picture to grey ([`raster`]), find the four registration marks and fit
-//! the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
+//! Per page: decode the picture to grey ([`raster`]), even out uneven lighting ([`levels`]),
+//! find the four registration marks and fit the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
 //! resampled crop), and — on page 1 — measure the ink inside each signature box, checkbox and
 //! admin field ([`ink`]). The page code supplies what handwriting cannot be trusted for: the
 //! Microsoft IDs, both admin contacts, the subscription count, and which page of which form
 //! this is. A page whose code cannot be read makes the form not ready: without it formtool
 //! cannot tell the page belongs to this transfer.
+//!
+//! Assembling the pages: a page without marks that carries nothing (a duplex scan's back
+//! side, [`levels::is_blank`]) is skipped and named. A page in the scan twice is accepted when
+//! the copies agree — page 1's copies are each measured and must read the same in every box —
+//! and refused when they differ, for then they are different sheets.
 //!
 //! With `--evidence DIR`, every box is written as an upright PNG crop, as formtool saw it, so a
 //! person can check an "uncertain" verdict in seconds.
