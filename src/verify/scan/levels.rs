@@ -82,21 +82,45 @@ pub fn flatten(img: &mut Gray) -> bool {
     if high < 64.0 || low >= high * (1.0 - UNEVEN) {
         return false;
     }
-    // Gain per block (16.16 fixed point), bilinear between block centres, never below 1 and
-    // never more than 4 (a block darker than a quarter of the paper is not paper).
+    // Gain per block, never below 1 and never more than 4 (a block darker than a quarter of the
+    // paper is not paper), bilinear between block centres: first down the rows of block
+    // centres, then along each pixel row with weights worked out once per column.
     let gain: Vec<f32> = grid.iter().map(|p| (high / p.max(high / 4.0)).max(1.0)).collect();
-    let at = |x: usize, y: usize| gain[y.min(gh - 1) * gw + x.min(gw - 1)];
     let half = block as f32 / 2.0;
+    let place = |i: usize, n: usize| -> (usize, f32) {
+        let f = ((i as f32 + 0.5 - half) / block as f32).max(0.0);
+        let i0 = (f as usize).min(n - 1);
+        (i0, if i0 + 1 < n { f - i0 as f32 } else { 0.0 })
+    };
+    // Per pixel column: its weight towards the next block centre (of 65,536); per block
+    // column: the run of pixel columns that lie after its centre (or before the first).
+    let mut weights = vec![0i32; img.width];
+    let mut segments: Vec<(usize, usize, usize)> = Vec::with_capacity(gw); // block, x0, x1
+    for (x, w) in weights.iter_mut().enumerate() {
+        let (bx, t) = place(x, gw);
+        *w = (t * 65536.0) as i32;
+        match segments.last_mut() {
+            Some(last) if last.0 == bx => last.2 = x + 1,
+            _ => segments.push((bx, x, x + 1)),
+        }
+    }
+    let mut centres = vec![0i32; gw + 1];
     let mut row_gain = vec![0u32; img.width];
     for y in 0..img.height {
-        let fy = ((y as f32 - half) / block as f32).max(0.0);
-        let (y0, ty) = (fy as usize, fy.fract());
-        for (x, g) in row_gain.iter_mut().enumerate() {
-            let fx = ((x as f32 - half) / block as f32).max(0.0);
-            let (x0, tx) = (fx as usize, fx.fract());
-            let top = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * tx;
-            let bottom = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * tx;
-            *g = ((top + (bottom - top) * ty) * 65536.0) as u32;
+        let (y0, ty) = place(y, gh);
+        let y1 = (y0 + 1).min(gh - 1);
+        for (bx, c) in centres.iter_mut().enumerate().take(gw) {
+            let (g0, g1) = (gain[y0 * gw + bx], gain[y1 * gw + bx]);
+            // 8.8 fixed point: a gain of at most 4, in 1/256 steps.
+            *c = ((g0 + (g1 - g0) * ty) * 256.0) as i32;
+        }
+        centres[gw] = centres[gw - 1];
+        for &(bx, x0, x1) in &segments {
+            // 8.16 fixed point; a gain is at most 4 (1,024 in 8.8), so i32 holds every step.
+            let (a, d) = (centres[bx] * 256, centres[bx + 1] - centres[bx]);
+            for (g, w) in row_gain[x0..x1].iter_mut().zip(&weights[x0..x1]) {
+                *g = (a + ((d * *w) >> 8)).max(0) as u32;
+            }
         }
         let row = &mut img.data[y * img.width..(y + 1) * img.width];
         for (v, g) in row.iter_mut().zip(&row_gain) {
