@@ -80,6 +80,28 @@ fn a_missing_page_is_named_and_a_swapped_order_is_fine() {
 }
 
 #[test]
+fn blank_back_sides_are_skipped_and_a_page_scanned_twice_is_accepted_only_if_the_copies_agree() {
+    let dir = Dir::new();
+    let detail = |file: &str| {
+        let (report, _) = verify_json(&dir, file, &[]);
+        let integrity = check(&report, "integrity");
+        (report["status"].as_str().unwrap_or_default().to_string(), integrity["detail"].as_str().unwrap().to_string())
+    };
+    let (status, text) = detail("fixtures/scans/duplex-two-pages.pdf");
+    assert_eq!(status, "ready");
+    assert!(text.contains("page(s) 2, 4 of the scan are blank"), "{text}");
+    let (status, text) = detail("fixtures/scans/twice-identical.pdf");
+    assert_eq!(status, "ready");
+    assert!(text.contains("page 1 of 1 is in the scan 2 times (pages 1, 2 of the scan): identical copies"), "{text}");
+    let (status, text) = detail("fixtures/scans/twice-one-unsigned.pdf");
+    assert_eq!(status, "not_ready");
+    assert!(
+        text.contains("the copies differ") && text.contains("Customer signature box holds handwriting on page 1"),
+        "{text}"
+    );
+}
+
+#[test]
 fn uncertain_ink_asks_for_a_human_look() {
     let dir = Dir::new();
     let (report, _) = verify_json(&dir, "fixtures/scans/dot-new-partner.pdf", &[]);

@@ -190,6 +190,27 @@ pub fn checkbox(ink: &Ink) -> Verdict {
     }
 }
 
+/// A checkbox filled in solid (a 7 pt square in an 11 pt box): the middle of the interior —
+/// the central 60 % each way — is nearly all ink darker than `threshold`. [`measure`] cannot
+/// tell: the square's edges run along the outline and are dropped as outline seen off. A
+/// pen dot (at most about 4 pt across) covers under half of the middle, and the printed
+/// outline none of it.
+pub fn filled(crop: &Gray, interior: (usize, usize, usize, usize), threshold: u8) -> bool {
+    let (x0, y0, x1, y1) = interior;
+    let (x1, y1) = (x1.min(crop.width), y1.min(crop.height));
+    if x1 <= x0 + 4 || y1 <= y0 + 4 {
+        return false;
+    }
+    let (mx, my) = ((x1 - x0) / 5, (y1 - y0) / 5);
+    let (mut dark, mut n) = (0usize, 0usize);
+    for y in y0 + my..y1 - my {
+        let row = &crop.data[y * crop.width + x0 + mx..y * crop.width + x1 - mx];
+        dark += row.iter().filter(|v| **v < threshold).count();
+        n += row.len();
+    }
+    n > 0 && dark * 100 >= n * 85
+}
+
 /// Written text in a one-line field.
 pub fn text(ink: &Ink) -> Verdict {
     if ink.strokes == 0 || ink.fraction < 0.003 {
@@ -259,6 +280,22 @@ mod tests {
             }
         }
         assert_eq!(signature(&measure(&img, (9, 9, 687, 159), 3.0, 128)), Verdict::Uncertain);
+    }
+
+    #[test]
+    fn a_filled_square_fills_the_middle_a_dot_does_not() {
+        // An 11 pt box at 4 px/pt, interior inset 1.2 pt.
+        let interior = (5, 5, 39, 39);
+        let mut img = canvas(44, 44);
+        line(&mut img, (22.0, 22.0), (22.5, 22.5), 15.0);
+        assert!(!filled(&img, interior, 128), "a 4 pt dot");
+        for y in 8..36 {
+            for x in 8..36 {
+                img.data[y * 44 + x] = 40;
+            }
+        }
+        assert!(filled(&img, interior, 128), "a 7 pt square");
+        assert!(!filled(&img, interior, 30), "too faint for the threshold");
     }
 
     #[test]

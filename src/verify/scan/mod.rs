@@ -2,13 +2,18 @@
 //! per page, any order, a few degrees of skew or upside down, 150–600 dpi, colour, grey or
 //! bi-level) read into the checks of SPEC section 5.
 //!
-//! Per page: decode the picture to grey ([`raster`]), find the four registration marks and fit
-//! the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
+//! Per page: decode the picture to grey ([`raster`]), even out uneven lighting ([`levels`]),
+//! find the four registration marks and fit the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
 //! resampled crop), and — on page 1 — measure the ink inside each signature box, checkbox and
 //! admin field ([`ink`]). The page code supplies what handwriting cannot be trusted for: the
 //! Microsoft IDs, both admin contacts, the subscription count, and which page of which form
 //! this is. A page whose code cannot be read makes the form not ready: without it formtool
 //! cannot tell the page belongs to this transfer.
+//!
+//! Assembling the pages: a page without marks that carries nothing (a duplex scan's back
+//! side, [`levels::is_blank`]) is skipped and named. A page in the scan twice is accepted when
+//! the copies agree — page 1's copies are each measured and must read the same in every box —
+//! and refused when they differ, for then they are different sheets.
 //!
 //! With `--evidence DIR`, every box is written as an upright PNG crop, as formtool saw it, so a
 //! person can check an "uncertain" verdict in seconds.
@@ -23,6 +28,7 @@
 
 pub mod align;
 pub mod ink;
+pub mod levels;
 pub mod qr;
 pub mod raster;
 
@@ -108,8 +114,14 @@ struct PageScan {
     code: Option<PageCode>,
     /// Why the page, or its code, could not be read.
     problem: Option<String>,
-    /// The picture and its transform, kept only for a page that is (or may be) page 1.
+    /// The picture and its transform, kept only for a page that may be page 1 (its code
+    /// unread).
     aligned: Option<Aligned>,
+    /// A page that carries nothing (a duplex scan's back side): skipped.
+    blank: bool,
+    /// Page 1's boxes, measured as soon as the page is read (a scan may hold page 1 more than
+    /// once; the pictures are not kept).
+    measured: Option<Page1>,
 }
 
 struct Aligned {
@@ -126,7 +138,10 @@ pub fn read(doc: &Document, expect: Option<&[Transfer]>) -> ScanReading {
     for (i, id) in page_ids.iter().enumerate().take(MAX_PAGES) {
         let mut page = scan_page(doc, *id, i + 1);
         // Pictures are large: keep only what page 1's boxes need.
-        if page.code.as_ref().is_some_and(|c| c.page != 1) {
+        if let Some(code) = &page.code {
+            if code.page == 1 {
+                page.measured = page.aligned.as_ref().map(measure_page1);
+            }
             page.aligned = None;
         }
         pages.push(page);
@@ -137,13 +152,20 @@ pub fn read(doc: &Document, expect: Option<&[Transfer]>) -> ScanReading {
 
 /// Decode, align and read the code of one page.
 fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan {
-    let fail = |why: String| PageScan { index, code: None, problem: Some(why), aligned: None };
-    let img = match raster::page_image(doc, page_id) {
+    let fail =
+        |why: String| PageScan { index, code: None, problem: Some(why), aligned: None, blank: false, measured: None };
+    let mut img = match raster::page_image(doc, page_id) {
         Ok(img) => img,
         Err(why) => return fail(why),
     };
+    // An unevenly lit page (a flatbed's lid left open) is evened out before marks and ink are
+    // looked for; an evenly lit one is left as it is.
+    levels::flatten(&mut img);
     let placement = match align::locate(&img) {
         Ok(p) => p,
+        Err(_) if levels::is_blank(&img) => {
+            return PageScan { blank: true, ..fail("the page is blank".into()) };
+        }
         Err(why) => return fail(why),
     };
     let model = FormModel::embedded();
@@ -182,9 +204,14 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     }
     let (black, paper) = (placement.black, placement.paper);
     match found {
-        Some((code, t)) => {
-            PageScan { index, code: Some(code), problem: None, aligned: Some(Aligned { img, t, black, paper }) }
-        }
+        Some((code, t)) => PageScan {
+            index,
+            code: Some(code),
+            problem: None,
+            aligned: Some(Aligned { img, t, black, paper }),
+            blank: false,
+            measured: None,
+        },
         None => {
             let t = tries.first().map(|(_, f, _)| *f).unwrap_or(placement.fits[0]);
             let why = if turned {
@@ -192,7 +219,14 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
             } else {
                 "the page code could not be read".to_string()
             };
-            PageScan { index, code: None, problem: Some(why), aligned: Some(Aligned { img, t, black, paper }) }
+            PageScan {
+                index,
+                code: None,
+                problem: Some(why),
+                aligned: Some(Aligned { img, t, black, paper }),
+                blank: false,
+                measured: None,
+            }
         }
     }
 }
@@ -229,6 +263,8 @@ fn rules_dark(img: &Gray, t: &Affine, rules: &[(f32, f32, f32)], black: u8, pape
 const SIGNATURE_INSET: f32 = 3.0;
 const CHECKBOX_INSET: f32 = 1.2;
 const TEXT_INSET: f32 = 1.5;
+/// How far towards the paper a signature's strokes may be on the second, fainter look.
+const FAINT_SIGNATURE: f32 = 0.8;
 /// Paper shown around each box in the evidence crops.
 const CROP_MARGIN: f32 = 6.0;
 
@@ -268,10 +304,13 @@ fn measure_page1(a: &Aligned) -> Page1 {
     };
     // `share`: how far towards the paper ink may be. Checkboxes take fainter ink (a quick
     // thin tick) than signatures, where a grey smudge must not pass for strokes.
-    let measure = |rect: &Rect, r: f32, inset: f32, share: f32, crop: &Gray, crop_rect: &Rect| {
+    let threshold = |share: f32, crop: &Gray| {
         // Paper is judged around the box itself: scans darken unevenly across a page.
         let paper = align::percentile(&crop.data, 0.7).max(a.paper.saturating_sub(40));
-        ink::measure(crop, interior(crop_rect, rect, inset, r), r, ink::threshold_at(a.black, paper, share))
+        ink::threshold_at(a.black, paper, share)
+    };
+    let measure = |rect: &Rect, r: f32, inset: f32, share: f32, crop: &Gray, crop_rect: &Rect| {
+        ink::measure(crop, interior(crop_rect, rect, inset, r), r, threshold(share, crop))
     };
     for (role, place) in &model.places {
         let (Some(1), Some(rect)) = (place.page, place.rect) else { continue };
@@ -281,8 +320,18 @@ fn measure_page1(a: &Aligned) -> Page1 {
                 let r = 3.0;
                 let crop_rect = grow(&rect, CROP_MARGIN);
                 let crop = align::resample(&a.img, &a.t, &crop_rect, r);
-                let found = measure(&rect, r, SIGNATURE_INSET, 0.6, &crop, &crop_rect);
-                out.signatures.insert(party, (ink::signature(&found), found));
+                let mut found = measure(&rect, r, SIGNATURE_INSET, 0.6, &crop, &crop_rect);
+                let mut verdict = ink::signature(&found);
+                if verdict != Verdict::Marked {
+                    // A light pen (a blue gel pen is about 143 on 255) drawn thin at 200 dpi
+                    // or less reads fainter still: look again for fainter strokes, which count
+                    // only if they too have a signature's shape (a smudge stays a blob).
+                    let faint = measure(&rect, r, SIGNATURE_INSET, FAINT_SIGNATURE, &crop, &crop_rect);
+                    if ink::signature(&faint) == Verdict::Marked {
+                        (found, verdict) = (faint, Verdict::Marked);
+                    }
+                }
+                out.signatures.insert(party, (verdict, found));
                 out.crops.push(Crop { id: format!("signature.{}", party.key()), image: crop });
             }
             FieldKind::Checkbox => {
@@ -291,7 +340,15 @@ fn measure_page1(a: &Aligned) -> Page1 {
                 let crop_rect = grow(&rect, CROP_MARGIN);
                 let crop = align::resample(&a.img, &a.t, &crop_rect, r);
                 let found = measure(&rect, r, CHECKBOX_INSET, 0.75, &crop, &crop_rect);
-                out.checkboxes.insert(id, (ink::checkbox(&found), found));
+                let mut verdict = ink::checkbox(&found);
+                if verdict != Verdict::Marked
+                    && ink::filled(&crop, interior(&crop_rect, &rect, CHECKBOX_INSET, r), threshold(0.6, &crop))
+                {
+                    // Ticked by filling the box in: solid at the darker, signature level of
+                    // ink (a grey thumb print is not), and covering most of it (a dot does not).
+                    verdict = Verdict::Marked;
+                }
+                out.checkboxes.insert(id, (verdict, found));
                 out.crops.push(Crop { id: id.to_string(), image: crop });
             }
             FieldKind::Text => {}
@@ -349,15 +406,23 @@ fn code_guid(v: &str) -> Option<String> {
 }
 
 /// Build every check from the pages read.
-fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> ScanReading {
+fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> ScanReading {
     let code1: Option<PageCode> = pages.iter().filter_map(|p| p.code.clone()).find(|c| c.page == 1);
-    // Page 1's picture: the page whose code says 1, else (when no code says 1) the one aligned
-    // page whose code could not be read — its boxes are still worth measuring and showing.
-    let page1_scan = pages.iter().find(|p| p.code.as_ref().is_some_and(|c| c.page == 1)).or_else(|| {
-        let unread: Vec<&PageScan> = pages.iter().filter(|p| p.code.is_none() && p.aligned.is_some()).collect();
+    // Every copy of page 1 must show the same handwriting; the first is the one read.
+    let copies = page1_copies(&pages);
+    // Page 1's picture: the (first) page whose code says 1, else (when no code says 1) the one
+    // aligned page whose code could not be read — its boxes are still worth measuring and
+    // showing.
+    let page1_at = pages.iter().position(|p| p.code.as_ref().is_some_and(|c| c.page == 1)).or_else(|| {
+        let unread: Vec<usize> =
+            pages.iter().enumerate().filter(|(_, p)| p.code.is_none() && p.aligned.is_some()).map(|(i, _)| i).collect();
         (code1.is_none() && unread.len() == 1).then(|| unread[0])
     });
-    let page1 = page1_scan.and_then(|p| p.aligned.as_ref()).map(measure_page1);
+    let page1 = match page1_at {
+        Some(i) => pages[i].measured.take().or_else(|| pages[i].aligned.as_ref().map(measure_page1)),
+        None => None,
+    };
+    let page1_scan = page1_at.map(|i| &pages[i]);
     let page1_note = match (page1_scan, &code1) {
         (Some(_), Some(_)) => String::new(),
         (Some(p), None) => {
@@ -365,7 +430,7 @@ fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> S
         }
         _ => String::new(),
     };
-    let no_page1 = || match pages.iter().find(|p| p.code.is_none()) {
+    let no_page1 = || match pages.iter().find(|p| p.code.is_none() && !p.blank) {
         Some(p) => format!(
             "page 1 of the form is not in the scan or could not be read (page {} of the scan: {})",
             p.index,
@@ -481,7 +546,7 @@ fn build(pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> S
         };
         checks.push(check);
     }
-    checks.push(integrity_check(&pages, too_many, subscription_count));
+    checks.push(integrity_check(&pages, too_many, subscription_count, &copies));
     if let Some(expected) = expect {
         checks.push(expect_check(code1.as_ref(), expected));
     }
@@ -644,17 +709,101 @@ fn admin_checks(code1: Option<&PageCode>, page1: Option<&Page1>, no_page1: &dyn 
         .collect()
 }
 
-fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usize>) -> Check {
+/// Page 1 read more than once (the same sheet scanned twice): where the copies are, and how
+/// their handwriting differs (empty when every box reads the same).
+struct Copies {
+    differences: Vec<String>,
+}
+
+/// Compare every copy of page 1 with the first, box by box.
+fn page1_copies(pages: &[PageScan]) -> Option<Copies> {
+    let copies: Vec<(usize, &Page1)> = pages.iter().filter_map(|p| p.measured.as_ref().map(|m| (p.index, m))).collect();
+    let (first_at, first) = *copies.first()?;
+    if copies.len() < 2 {
+        return None;
+    }
+    let mut differences = Vec::new();
+    for (at, other) in &copies[1..] {
+        differences.extend(page1_differences(first, other).into_iter().map(|(name, there, here)| {
+            format!("the {name} holds {there} on page {first_at} of the scan and {here} on page {at}")
+        }));
+    }
+    Some(Copies { differences })
+}
+
+/// How two readings of page 1 differ: per box that differs, its name and what each holds.
+/// Only handwriting against no clear handwriting counts: two scans of one sheet can read a
+/// faint speck once as a little ink and once as nothing, and no check turns on that.
+fn page1_differences(a: &Page1, b: &Page1) -> Vec<(String, String, String)> {
+    fn what(v: Verdict) -> &'static str {
+        match v {
+            Verdict::Marked => "handwriting",
+            Verdict::Blank | Verdict::Uncertain => "no clear handwriting",
+        }
+    }
+    let mut out = Vec::new();
+    let differ = |out: &mut Vec<_>, name: String, va: Verdict, vb: Verdict| {
+        if (va == Verdict::Marked) != (vb == Verdict::Marked) {
+            out.push((name, what(va).to_string(), what(vb).to_string()));
+        }
+    };
+    for (party, (va, ia)) in &a.signatures {
+        let Some((vb, ib)) = b.signatures.get(party) else { continue };
+        differ(&mut out, format!("{} signature box", party.title()), *va, *vb);
+        // Both signed, but not the same strokes: a sheet signed twice, not scanned twice. A
+        // second scan of one sheet moves a signature's extent by a few per cent at most.
+        if *va == Verdict::Marked
+            && *vb == Verdict::Marked
+            && ((ia.span_x - ib.span_x).abs() > SAME_SPAN || (ia.span_y - ib.span_y).abs() > SAME_SPAN)
+        {
+            let across =
+                |i: &ink::Ink| format!("handwriting across {:.0} × {:.0} % of it", i.span_x * 100.0, i.span_y * 100.0);
+            out.push((format!("{} signature box", party.title()), across(ia), across(ib)));
+        }
+    }
+    for (id, (va, _)) in &a.checkboxes {
+        if let Some((vb, _)) = b.checkboxes.get(id) {
+            differ(&mut out, format!("{id} box"), *va, *vb);
+        }
+    }
+    for (party, va) in &a.admin_boxes {
+        if let Some(vb) = b.admin_boxes.get(party) {
+            for (i, field) in ["name", "email", "phone"].iter().enumerate() {
+                differ(&mut out, format!("{} admin {field} box", party.title()), va[i], vb[i]);
+            }
+        }
+    }
+    if let (Some(va), Some(vb)) = (a.new_partner_id_box, b.new_partner_id_box) {
+        differ(&mut out, "New partner Microsoft ID box".into(), va, vb);
+    }
+    out
+}
+
+/// Two signatures differing in extent by more than this share of the box are different
+/// strokes.
+const SAME_SPAN: f32 = 0.15;
+
+fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usize>, copies: &Option<Copies>) -> Check {
     let mut problems = Vec::new();
+    // What was accepted but is worth saying: blank back sides, pages scanned twice.
+    let mut notes = Vec::new();
     if too_many {
         problems.push(format!("the scan has more than {MAX_PAGES} pages; only the first {MAX_PAGES} were read"));
     }
-    for p in pages.iter().filter(|p| p.code.is_none()) {
+    let blank: Vec<String> = pages.iter().filter(|p| p.blank).map(|p| p.index.to_string()).collect();
+    if !blank.is_empty() {
+        notes.push(format!(
+            "page(s) {} of the scan are blank (back sides of a duplex scan?) and were skipped",
+            blank.join(", ")
+        ));
+    }
+    for p in pages.iter().filter(|p| p.code.is_none() && !p.blank) {
         problems.push(format!("page {} of the scan: {}", p.index, p.problem.as_deref().unwrap_or("unreadable")));
     }
     let codes: Vec<(usize, &PageCode)> = pages.iter().filter_map(|p| p.code.as_ref().map(|c| (p.index, c))).collect();
     if codes.is_empty() {
         problems.push("no page code could be read, so the pages cannot be tied to a transfer".into());
+        problems.extend(notes);
         return Check::new("integrity", false, Method::Code, problems.join("; "));
     }
     let mut digests: Vec<&str> = codes.iter().map(|(_, c)| c.digest.as_str()).collect();
@@ -676,7 +825,18 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
         if count == 0 {
             problems.push(format!("page {n} of {total} is missing"));
         } else if count > 1 {
-            problems.push(format!("page {n} of {total} is in the scan {count} times"));
+            let at: Vec<String> = codes.iter().filter(|(_, c)| c.page == n).map(|(i, _)| i.to_string()).collect();
+            let twice =
+                format!("page {n} of {total} is in the scan {count} times (pages {} of the scan)", at.join(", "));
+            match copies {
+                Some(c) if n == 1 && !c.differences.is_empty() => problems.push(format!(
+                    "{twice} and the copies differ, so they are different sheets: {}",
+                    c.differences.join("; ")
+                )),
+                // Page 1's copies read the same in every box; later pages carry no handwriting,
+                // and their codes (digest, page number) are the same.
+                _ => notes.push(format!("{twice}: identical copies, the first is read")),
+            }
         }
     }
     for (index, c) in &codes {
@@ -691,17 +851,26 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
         }
     }
     if !problems.is_empty() {
+        problems.extend(notes);
         return Check::new("integrity", false, Method::Code, problems.join("; "));
     }
-    let order: Vec<String> = codes.iter().map(|(_, c)| c.page.to_string()).collect();
-    let in_order = codes.iter().enumerate().all(|(i, (_, c))| c.page == i + 1);
+    // The order pages came in, each counted at its first copy.
+    let mut first_copies: Vec<usize> = Vec::new();
+    for (_, c) in &codes {
+        if !first_copies.contains(&c.page) {
+            first_copies.push(c.page);
+        }
+    }
+    let order: Vec<String> = first_copies.iter().map(|p| p.to_string()).collect();
+    let in_order = first_copies.iter().enumerate().all(|(i, p)| *p == i + 1);
     let order_note = if in_order { String::new() } else { format!(" (scanned in the order {})", order.join(", ")) };
+    let notes = notes.iter().map(|n| format!("; {n}")).collect::<String>();
     Check::new(
         "integrity",
         true,
         Method::Code,
         format!(
-            "all {total} page(s) present and every page code read; they agree on the form digest {} and the page count{order_note}",
+            "all {total} page(s) present and every page code read; they agree on the form digest {} and the page count{order_note}{notes}",
             digests[0]
         ),
     )
