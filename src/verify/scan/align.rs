@@ -692,6 +692,67 @@ mod tests {
         assert!((twin.angle().abs() - 177.0).abs() < 0.5);
     }
 
+    /// A white picture with the marks drawn through `t`, except those whose index (in
+    /// `registration_marks` order) is in `skip`.
+    fn page_with_marks(t: &Transform, skip: &[usize]) -> Gray {
+        let mut img = Gray::white(1300, 1700).unwrap();
+        for (k, (x, y)) in registration_marks().into_iter().enumerate() {
+            if skip.contains(&k) {
+                continue;
+            }
+            for i in 0..56 {
+                for j in 0..56 {
+                    let (u, v) = t.apply(x + i as f32 / 4.0, y + j as f32 / 4.0);
+                    let (u, v) = (u as usize, v as usize);
+                    if u < img.width && v < img.height {
+                        img.data[v * img.width + u] = 0;
+                    }
+                }
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn fits_a_photo_in_perspective_through_the_four_marks() {
+        // 2 px/pt with the top of the page drawn in: a keystone no affine fit explains.
+        let page = [(0.0, 0.0), (PAGE_WIDTH, 0.0), (0.0, PAGE_HEIGHT), (PAGE_WIDTH, PAGE_HEIGHT)];
+        let photo = [(60.0, 1640.0), (1284.0, 1640.0), (90.0, 56.0), (1254.0, 66.0)];
+        let pairs: Vec<Pair> = page.into_iter().zip(photo).collect();
+        let t = fit_homography(&pairs).unwrap();
+        let affine = fit_affine(&pairs).unwrap();
+        assert!(residual(&affine, &pairs) > 10.0, "the test needs real perspective");
+        let p = locate(&page_with_marks(&t, &[])).unwrap();
+        assert_eq!(p.marks, 4);
+        let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
+        for (x, y) in [(300.0, 400.0), (80.0, 700.0), (550.0, 60.0)] {
+            let (u, v) = upright.apply(x, y);
+            let (eu, ev) = t.apply(x, y);
+            assert!((u - eu).abs() < 1.5 && (v - ev).abs() < 1.5, "at {x},{y}: {u},{v} vs {eu},{ev}");
+        }
+    }
+
+    #[test]
+    fn three_or_two_marks_give_a_fit_that_waits_for_the_code() {
+        let t = Transform::affine([2.0, 0.0, 40.0, 0.0, -2.0, 1620.0]);
+        // The top-left mark stapled over: three marks, an affine fit through them.
+        let p = locate(&page_with_marks(&t, &[2])).unwrap();
+        assert_eq!(p.marks, 3);
+        assert_eq!(p.pairs[0].len(), 3);
+        let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
+        let (u, v) = upright.apply(306.0, 396.0);
+        assert!((u - 652.0).abs() < 1.5 && (v - 828.0).abs() < 1.5, "{u},{v}");
+        // Both top marks cut off: a similarity through the bottom two.
+        let p = locate(&page_with_marks(&t, &[2, 3])).unwrap();
+        assert_eq!(p.marks, 2);
+        // A fit with the finder patterns must agree with the marks.
+        let marks = &p.pairs[0];
+        let far: Vec<Pair> = vec![((300.0, 400.0), (0.0, 0.0))];
+        assert!(refit(marks, &far).is_err());
+        let near: Vec<Pair> = [(300.0, 400.0), (320.0, 400.0)].iter().map(|&(x, y)| ((x, y), t.apply(x, y))).collect();
+        assert!(refit(marks, &near).is_ok() || refit(&p.pairs[1], &near).is_ok());
+    }
+
     #[test]
     fn a_blank_picture_has_no_marks() {
         let img = Gray::white(1224, 1584).unwrap();
