@@ -74,11 +74,34 @@ impl Transform {
     }
 }
 
-/// Centres of the four marks in form points, clockwise from the top left as the page is read.
-fn mark_centres() -> [(f32, f32); 4] {
-    let h = MARK_SIZE / 2.0;
-    let [bl, br, tl, tr] = registration_marks();
-    [(tl.0 + h, tl.1 + h), (tr.0 + h, tr.1 + h), (br.0 + h, br.1 + h), (bl.0 + h, bl.1 + h)]
+/// What alignment must know of a form's page: its size (points) and where its four
+/// registration marks are (lower-left corners of `MARK_SIZE` squares: bottom-left,
+/// bottom-right, top-left, top-right). The embedded form's is [`Frame::embedded`]; a foreign
+/// form's comes from the marks `fill --form` stamps (its profile's `[[page_code]]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub width: f32,
+    pub height: f32,
+    pub marks: [(f32, f32); 4],
+}
+
+impl Frame {
+    /// The embedded form's pages (every page has the same marks).
+    pub fn embedded() -> Frame {
+        Frame { width: PAGE_WIDTH, height: PAGE_HEIGHT, marks: registration_marks() }
+    }
+
+    /// A page of `(width, height)` with marks stamped at `marks` (as a profile records them).
+    pub fn stamped(size: (f32, f32), marks: [[f32; 2]; 4]) -> Frame {
+        Frame { width: size.0, height: size.1, marks: marks.map(|[x, y]| (x, y)) }
+    }
+
+    /// Centres of the four marks, clockwise from the top left as the page is read.
+    fn mark_centres(&self) -> [(f32, f32); 4] {
+        let h = MARK_SIZE / 2.0;
+        let [bl, br, tl, tr] = self.marks;
+        [(tl.0 + h, tl.1 + h), (tr.0 + h, tr.1 + h), (br.0 + h, br.1 + h), (bl.0 + h, bl.1 + h)]
+    }
 }
 
 /// A form point and the pixel it was found at.
@@ -97,6 +120,8 @@ struct Best {
 /// What the marks say about a page.
 #[derive(Debug, Clone)]
 pub struct Placement {
+    /// The page the marks were looked for as.
+    pub frame: Frame,
     /// The fit as found, and its upside-down twin.
     pub fits: [Transform; 2],
     /// The marks each fit was made from (form point, pixel).
@@ -121,9 +146,9 @@ pub const MAX_PERSPECTIVE_PT: f32 = 12.0;
 /// Most (points) marks and finder patterns may be from a fit made without all four marks.
 const MAX_PARTIAL_PT: f32 = 3.0;
 
-/// Find the marks and fit the transform.
-pub fn locate(img: &Gray) -> Result<Placement, String> {
-    let est = ((img.width * img.height) as f32 / (PAGE_WIDTH * PAGE_HEIGHT)).sqrt();
+/// Find the marks of a page laid out as `frame` and fit the transform.
+pub fn locate(img: &Gray, frame: &Frame) -> Result<Placement, String> {
+    let est = ((img.width * img.height) as f32 / (frame.width * frame.height)).sqrt();
     if est < 1.0 {
         return Err(format!("the scan is too small ({} × {} pixels) to read", img.width, img.height));
     }
@@ -165,7 +190,7 @@ pub fn locate(img: &Gray) -> Result<Placement, String> {
     // off): the most marks that fit win, the best fit among those.
     let options: Vec<Vec<Option<(f32, f32)>>> =
         quadrants.iter().map(|q| q.iter().copied().map(Some).chain([None]).collect()).collect();
-    let form = mark_centres();
+    let form = frame.mark_centres();
     let k = factor as f32;
     let mut best: Option<Best> = None;
     for a in &options[0] {
@@ -183,7 +208,7 @@ pub fn locate(img: &Gray) -> Result<Placement, String> {
                         let pairs: Vec<Pair> = (0..4)
                             .filter_map(|i| pts[i].map(|(x, y)| (form[(i + turn) % 4], (x * k, y * k))))
                             .collect();
-                        let Some(err) = coarse_error(&pairs, est, k) else { continue };
+                        let Some(err) = coarse_error(&pairs, frame, est, k) else { continue };
                         if best.as_ref().is_none_or(|b| marks > b.marks || err < b.err) {
                             best = Some(Best { marks, err, pts, turn });
                         }
@@ -219,37 +244,37 @@ pub fn locate(img: &Gray) -> Result<Placement, String> {
     // The assignment the coarse fit chose, and its half-turn twin (equally good on marks alone).
     for rr in [turn, (turn + 2) % 4] {
         let pairs: Vec<Pair> = (0..4).filter_map(|i| refined[i].map(|c| (form[(i + rr) % 4], c))).collect();
-        fits.push(fine_fit(&pairs)?);
+        fits.push(fine_fit(&pairs, frame)?);
         pair_sets.push(pairs);
     }
     let twin = pair_sets.pop().unwrap_or_default();
     let first = pair_sets.pop().unwrap_or_default();
-    Ok(Placement { fits: [fits[0], fits[1]], pairs: [first, twin], marks, black, paper, small, factor })
+    Ok(Placement { frame: *frame, fits: [fits[0], fits[1]], pairs: [first, twin], marks, black, paper, small, factor })
 }
 
 /// How far the marks of one assignment (small-copy pixels scaled by `k` back to the picture)
 /// are from a page, or `None` when they cannot be one. Four marks: points off the best affine
 /// fit (what keystone explains is allowed). Three: how far the exact affine fit is from a
 /// similarity. Two: how far the similarity's scale is from the picture's (`est`).
-fn coarse_error(pairs: &[Pair], est: f32, k: f32) -> Option<f32> {
+fn coarse_error(pairs: &[Pair], frame: &Frame, est: f32, k: f32) -> Option<f32> {
     match pairs.len() {
         4 => {
             let fit = fit_affine(pairs)?;
-            validate(&fit).ok()?;
+            validate(&fit, frame).ok()?;
             let err = residual(&fit, pairs) / fit.scale();
             // The coarse centres are good to a small-copy pixel or two.
             (err <= MAX_PERSPECTIVE_PT + 2.0 * k / fit.scale()).then_some(err)
         }
         3 => {
             let fit = fit_affine(pairs)?;
-            validate(&fit).ok()?;
+            validate(&fit, frame).ok()?;
             let j = fit.jacobian(0.0, 0.0);
             let (lx, ly) = (j[0].hypot(j[2]), j[1].hypot(j[3]));
             Some((lx / ly - 1.0).abs() + ((j[0] * j[1] + j[2] * j[3]) / (lx * ly)).abs())
         }
         _ => {
             let fit = fit_similarity(pairs)?;
-            validate(&fit).ok()?;
+            validate(&fit, frame).ok()?;
             let ratio = fit.scale() / est;
             (0.75..=1.33).contains(&ratio).then_some((ratio - 1.0).abs())
         }
@@ -258,11 +283,11 @@ fn coarse_error(pairs: &[Pair], est: f32, k: f32) -> Option<f32> {
 
 /// The transform through the refined marks: a homography through four (checked against an
 /// affine fit), an affine one through three, a similarity through two.
-fn fine_fit(pairs: &[Pair]) -> Result<Transform, String> {
+fn fine_fit(pairs: &[Pair], frame: &Frame) -> Result<Transform, String> {
     let fit = match pairs.len() {
         4 => {
             let affine = fit_affine(pairs).ok_or("the registration marks cannot be fitted")?;
-            validate(&affine)?;
+            validate(&affine, frame)?;
             let e = residual(&affine, pairs) / affine.scale();
             if e > MAX_PERSPECTIVE_PT {
                 return Err(format!("the registration marks are {e:.1} pt away from where the form has them"));
@@ -273,17 +298,17 @@ fn fine_fit(pairs: &[Pair]) -> Result<Transform, String> {
         _ => fit_similarity(pairs),
     };
     let fit = fit.ok_or("the registration marks cannot be fitted")?;
-    validate(&fit)?;
+    validate(&fit, frame)?;
     Ok(fit)
 }
 
 /// A fit made without all four marks, made again with `extra` points (the page code's finder
 /// patterns, found where the first fit put them): affine, least squares, and every point
 /// within [`MAX_PARTIAL_PT`] of it.
-pub fn refit(marks: &[Pair], extra: &[Pair]) -> Result<Transform, String> {
+pub fn refit(marks: &[Pair], extra: &[Pair], frame: &Frame) -> Result<Transform, String> {
     let all: Vec<Pair> = marks.iter().chain(extra).copied().collect();
     let fit = fit_affine(&all).ok_or("the registration marks and the page code cannot be fitted")?;
-    validate(&fit)?;
+    validate(&fit, frame)?;
     let e = residual(&fit, &all) / fit.scale();
     if e > MAX_PARTIAL_PT {
         return Err(format!(
@@ -296,14 +321,9 @@ pub fn refit(marks: &[Pair], extra: &[Pair]) -> Result<Transform, String> {
 /// Only transforms a real scan or photo can produce. At the page's corners and middle: the same
 /// scale both ways, square, not mirrored, and a plausible size (the page fills at least a third
 /// of the picture's width); and across the page a scale that varies by at most [`MAX_KEYSTONE`].
-fn validate(fit: &Transform) -> Result<(), String> {
-    let points = [
-        (0.0, 0.0),
-        (PAGE_WIDTH, 0.0),
-        (0.0, PAGE_HEIGHT),
-        (PAGE_WIDTH, PAGE_HEIGHT),
-        (PAGE_WIDTH / 2.0, PAGE_HEIGHT / 2.0),
-    ];
+fn validate(fit: &Transform, frame: &Frame) -> Result<(), String> {
+    let (w, h) = (frame.width, frame.height);
+    let points = [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h), (w / 2.0, h / 2.0)];
     let (mut smallest, mut largest) = (f32::MAX, 0f32);
     for (x, y) in points {
         let m = &fit.m;
@@ -681,7 +701,7 @@ mod tests {
                 }
             }
         }
-        let p = locate(&img).unwrap();
+        let p = locate(&img, &Frame::embedded()).unwrap();
         // The marks alone cannot tell a page from its half turn: both fits come back.
         let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
         let twin = p.fits.iter().find(|f| f.angle().abs() > 90.0).unwrap();
@@ -692,11 +712,20 @@ mod tests {
         assert!((twin.angle().abs() - 177.0).abs() < 0.5);
     }
 
+    fn locate_embedded(img: &Gray) -> Result<Placement, String> {
+        locate(img, &Frame::embedded())
+    }
+
     /// A white picture with the marks drawn through `t`, except those whose index (in
     /// `registration_marks` order) is in `skip`.
     fn page_with_marks(t: &Transform, skip: &[usize]) -> Gray {
-        let mut img = Gray::white(1300, 1700).unwrap();
-        for (k, (x, y)) in registration_marks().into_iter().enumerate() {
+        draw_marks(t, &Frame::embedded(), skip)
+    }
+
+    fn draw_marks(t: &Transform, frame: &Frame, skip: &[usize]) -> Gray {
+        let (w, h) = t.apply(frame.width, 0.0);
+        let mut img = Gray::white(w as usize + 40, h as usize + 40).unwrap();
+        for (k, (x, y)) in frame.marks.into_iter().enumerate() {
             if skip.contains(&k) {
                 continue;
             }
@@ -722,7 +751,7 @@ mod tests {
         let t = fit_homography(&pairs).unwrap();
         let affine = fit_affine(&pairs).unwrap();
         assert!(residual(&affine, &pairs) > 10.0, "the test needs real perspective");
-        let p = locate(&page_with_marks(&t, &[])).unwrap();
+        let p = locate_embedded(&page_with_marks(&t, &[])).unwrap();
         assert_eq!(p.marks, 4);
         let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
         for (x, y) in [(300.0, 400.0), (80.0, 700.0), (550.0, 60.0)] {
@@ -736,26 +765,45 @@ mod tests {
     fn three_or_two_marks_give_a_fit_that_waits_for_the_code() {
         let t = Transform::affine([2.0, 0.0, 40.0, 0.0, -2.0, 1620.0]);
         // The top-left mark stapled over: three marks, an affine fit through them.
-        let p = locate(&page_with_marks(&t, &[2])).unwrap();
+        let p = locate_embedded(&page_with_marks(&t, &[2])).unwrap();
         assert_eq!(p.marks, 3);
         assert_eq!(p.pairs[0].len(), 3);
         let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
         let (u, v) = upright.apply(306.0, 396.0);
         assert!((u - 652.0).abs() < 1.5 && (v - 828.0).abs() < 1.5, "{u},{v}");
         // Both top marks cut off: a similarity through the bottom two.
-        let p = locate(&page_with_marks(&t, &[2, 3])).unwrap();
+        let p = locate_embedded(&page_with_marks(&t, &[2, 3])).unwrap();
         assert_eq!(p.marks, 2);
         // A fit with the finder patterns must agree with the marks.
         let marks = &p.pairs[0];
         let far: Vec<Pair> = vec![((300.0, 400.0), (0.0, 0.0))];
-        assert!(refit(marks, &far).is_err());
+        assert!(refit(marks, &far, &Frame::embedded()).is_err());
         let near: Vec<Pair> = [(300.0, 400.0), (320.0, 400.0)].iter().map(|&(x, y)| ((x, y), t.apply(x, y))).collect();
-        assert!(refit(marks, &near).is_ok() || refit(&p.pairs[1], &near).is_ok());
+        let frame = Frame::embedded();
+        assert!(refit(marks, &near, &frame).is_ok() || refit(&p.pairs[1], &near, &frame).is_ok());
+    }
+
+    #[test]
+    fn a_foreign_a4_page_is_located_by_the_marks_its_profile_records() {
+        // The marks `fill --form` stamps on an A4 page (fixtures/foreign/transfer-a4.profile.toml).
+        let frame = Frame::stamped((595.28, 841.89), [[28.0, 28.0], [553.28, 28.0], [28.0, 799.89], [553.28, 799.89]]);
+        let t = Transform::affine([2.0, 0.0, 20.0, 0.0, -2.0, 1700.0]);
+        let img = draw_marks(&t, &frame, &[]);
+        let p = locate(&img, &frame).unwrap();
+        assert_eq!(p.marks, 4);
+        let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
+        let (u, v) = upright.apply(500.0, 100.0);
+        assert!((u - 1020.0).abs() < 1.5 && (v - 1500.0).abs() < 1.5, "{u},{v}");
+        // Read as a Letter page of the embedded form, the same marks are not where its are.
+        let wrong = locate(&img, &Frame::embedded()).map(|p| p.fits.map(|f| f.apply(500.0, 100.0)));
+        assert!(
+            wrong.is_err() || wrong.unwrap().iter().all(|(u, v)| (u - 1020.0).abs() > 3.0 || (v - 1500.0).abs() > 3.0)
+        );
     }
 
     #[test]
     fn a_blank_picture_has_no_marks() {
         let img = Gray::white(1224, 1584).unwrap();
-        assert!(locate(&img).unwrap_err().contains("registration marks"));
+        assert!(locate(&img, &Frame::embedded()).unwrap_err().contains("registration marks"));
     }
 }

@@ -135,7 +135,7 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
         Ok(img) => img,
         Err(why) => return fail(why),
     };
-    let placement = match align::locate(&img) {
+    let placement = match align::locate(&img, &align::Frame::embedded()) {
         Ok(p) => p,
         Err(why) => return fail(why),
     };
@@ -162,7 +162,7 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     let mut turned = false;
     for (_, k, code_box) in &tries {
         let (read, fit) = if placement.marks < 4 {
-            read_partial(&img, &placement.fits[*k], &placement.pairs[*k], code_box)
+            read_partial(&img, &placement, *k, code_box)
         } else {
             (qr::read(&img, &placement.fits[*k], code_box), placement.fits[*k])
         };
@@ -195,13 +195,15 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     }
 }
 
-/// Read the code of a page placed by fewer than four registration marks: fit the page again
+/// Read the code of a page placed by fewer than four registration marks (fit `k` of the
+/// placement): fit the page again
 /// with the code's three finder patterns, found where the marks put them (for each QR version
 /// that has them there, clearest first), and read the code with that fit, which is returned.
-fn read_partial(img: &Gray, fit: &Transform, marks: &[align::Pair], code_box: &Rect) -> (CodeRead, Transform) {
+fn read_partial(img: &Gray, placement: &align::Placement, k: usize, code_box: &Rect) -> (CodeRead, Transform) {
+    let fit = &placement.fits[k];
     let mut result = (CodeRead::None, *fit);
     for finders in qr::finder_pairs(img, fit, code_box) {
-        let Ok(refit) = align::refit(marks, &finders) else { continue };
+        let Ok(refit) = align::refit(&placement.pairs[k], &finders, &placement.frame) else { continue };
         match qr::read(img, &refit, code_box) {
             CodeRead::Found(code) => return (CodeRead::Found(code), refit),
             CodeRead::Turned => result = (CodeRead::Turned, refit),
