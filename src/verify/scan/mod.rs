@@ -196,9 +196,9 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
 }
 
 /// Read the code of a page placed by fewer than four registration marks (fit `k` of the
-/// placement): fit the page again
-/// with the code's three finder patterns, found where the marks put them (for each QR version
-/// that has them there, clearest first), and read the code with that fit, which is returned.
+/// placement): fit the page again with the code's three finder patterns, found where the marks
+/// put them (for each QR version that has them there, clearest first), and read the code with
+/// that fit, which is returned. Without the code nothing confirms the marks' fit.
 fn read_partial(img: &Gray, placement: &align::Placement, k: usize, code_box: &Rect) -> (CodeRead, Transform) {
     let fit = &placement.fits[k];
     let mut result = (CodeRead::None, *fit);

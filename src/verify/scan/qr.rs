@@ -13,6 +13,9 @@
 //!
 //! Either way the code's text must parse as a [`PageCode`]; Reed–Solomon makes a misread
 //! module turn into a failure, never into another valid code.
+//!
+//! For a page found by fewer than four registration marks, [`finder_pairs`] gives the three
+//! finder patterns as points to fit the page by (their places on the page are known).
 
 use crate::form::code::PageCode;
 use crate::pdf::Rect;
