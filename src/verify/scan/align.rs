@@ -303,11 +303,15 @@ fn fine_fit(pairs: &[Pair], frame: &Frame) -> Result<Transform, String> {
 }
 
 /// A fit made without all four marks, made again with `extra` points (the page code's finder
-/// patterns, found where the first fit put them): affine, least squares, and every point
-/// within [`MAX_PARTIAL_PT`] of it.
+/// patterns, found where the first fit put them), least squares, every point within
+/// [`MAX_PARTIAL_PT`] of it. Affine when three marks span the page both ways; with two, which
+/// span it one way only, a similarity: the finders lie close together, and the scale across
+/// would otherwise rest on them alone (a few tenths of a point between finders 80 pt apart
+/// become 2 pt or more at the far edge).
 pub fn refit(marks: &[Pair], extra: &[Pair], frame: &Frame) -> Result<Transform, String> {
     let all: Vec<Pair> = marks.iter().chain(extra).copied().collect();
-    let fit = fit_affine(&all).ok_or("the registration marks and the page code cannot be fitted")?;
+    let fit = if marks.len() >= 3 { fit_affine(&all) } else { fit_similarity(&all) };
+    let fit = fit.ok_or("the registration marks and the page code cannot be fitted")?;
     validate(&fit, frame)?;
     let e = residual(&fit, &all) / fit.scale();
     if e > MAX_PARTIAL_PT {
