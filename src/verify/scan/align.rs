@@ -621,23 +621,27 @@ pub fn resample(img: &Gray, t: &Transform, rect: &Rect, r: f32) -> Gray {
     for j in 0..h {
         let y = rect.y2 - (j as f32 + 0.5) / r;
         let x0 = rect.x1 + 0.5 / r;
-        // Along a row the homogeneous coordinates change by a constant step.
-        let m = &t.m;
-        let (mut hu, mut hv, mut hw) =
-            (m[0] * x0 + m[1] * y + m[2], m[3] * x0 + m[4] * y + m[5], m[6] * x0 + m[7] * y + m[8]);
-        let (du, dv, dw) = (m[0] / r, m[3] / r, m[6] / r);
+        // Along a row, equal steps between exact points every `SEGMENT` pixels: exact for an
+        // affine transform and within a hundredth of a pixel for a photo's keystone, without
+        // a division per pixel.
         let row = &mut data[j * w..(j + 1) * w];
-        for px in row.iter_mut() {
-            let inv = 1.0 / hw;
-            let (u, v) = (hu * inv, hv * inv);
-            *px = if block > 1 { block_mean(img, u, v, block) } else { bilinear(img, u, v) };
-            hu += du;
-            hv += dv;
-            hw += dw;
+        for (k, segment) in row.chunks_mut(SEGMENT).enumerate() {
+            let start = x0 + (k * SEGMENT) as f32 / r;
+            let (mut u, mut v) = t.apply(start, y);
+            let (u1, v1) = t.apply(start + SEGMENT as f32 / r, y);
+            let (du, dv) = ((u1 - u) / SEGMENT as f32, (v1 - v) / SEGMENT as f32);
+            for px in segment.iter_mut() {
+                *px = if block > 1 { block_mean(img, u, v, block) } else { bilinear(img, u, v) };
+                u += du;
+                v += dv;
+            }
         }
     }
     Gray { width: w, height: h, data }
 }
+
+/// Output pixels between exactly transformed points in [`resample`].
+const SEGMENT: usize = 64;
 
 /// `floor` without a libm call (the default x86-64 target has no rounding instruction), for
 /// the coordinates a page can have.
