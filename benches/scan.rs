@@ -48,9 +48,10 @@ fn main() {
     }
     let decode = t.elapsed() / n;
     let img = img.expect("decoded");
+    let frame = formtool::verify::scan::align::Frame::embedded();
     let t = Instant::now();
     for _ in 0..n {
-        std::hint::black_box(formtool::verify::scan::align::locate(&img).expect("aligns"));
+        std::hint::black_box(formtool::verify::scan::align::locate(&img, &frame).expect("aligns"));
     }
     let locate = t.elapsed() / n;
     println!("  decode {decode:?} ({} × {}), marks {locate:?}", img.width, img.height);

@@ -2,60 +2,133 @@
 //! [`crate::form::layout::registration_marks`], found on a small copy of the page and refined on the
 //! full one, give the transform from form points to pixels.
 //!
-//! The fit is affine (least squares over the four marks) so that a scanner's slightly different
-//! horizontal and vertical resolution does not push boxes off; it is then required to be nearly
-//! a similarity — equal scale both ways (±5 %), square angles, not mirrored — which is what a
-//! sheet on a flatbed or through a feeder can do: any offset, any scale, a few degrees of skew,
-//! upside down. The four marks are symmetric under a half turn, so every fit comes with its
-//! upside-down twin; the page code (which is off-centre, and which rqrr reads with its own
-//! orientation) decides between them.
+//! With all four marks the transform is a perspective one (a homography, exact through the four
+//! marks), so a phone photo of a sheet on a desk — tilted, a little keystone — reads like a
+//! flatbed scan. It must still be nearly a similarity everywhere on the page: at the corners and
+//! the middle, equal scale both ways (±5 %), square angles, not mirrored, and a scale that varies
+//! across the page by at most [`MAX_KEYSTONE`]; and an affine fit through the same marks must come
+//! within [`MAX_PERSPECTIVE_PT`], so four blobs that merely lie near the corners do not pass.
+//! A scanner's slightly different horizontal and vertical resolution fits the same way.
+//!
+//! With only three marks (a staple across one, a corner torn off) or two (the page shifted so
+//! that a side is cut off by the scanner's edge) the marks give an affine or a similarity fit
+//! that nothing else checks. [`Placement::marks`] says so, and the reader ([`super`]) adds the
+//! page code's three finder patterns, found where that fit puts them (their places on the page
+//! are known), and fits again with [`refit`]; a page whose code cannot be found that way is
+//! unreadable, never guessed.
+//!
+//! The four marks are symmetric under a half turn, so every fit comes with its upside-down
+//! twin; the page code (which is off-centre, and which rqrr reads with its own orientation)
+//! decides between them.
 
 use crate::form::layout::{MARK_SIZE, PAGE_HEIGHT, PAGE_WIDTH, Rect, registration_marks};
 
 use super::raster::Gray;
 
-/// Form points (PDF user space, y up) → image pixels (y down):
-/// `u = m[0]·x + m[1]·y + m[2]`, `v = m[3]·x + m[4]·y + m[5]`.
+/// Form points (PDF user space, y up) → image pixels (y down), a projective transform:
+/// `u = (m[0]·x + m[1]·y + m[2]) / w`, `v = (m[3]·x + m[4]·y + m[5]) / w` with
+/// `w = m[6]·x + m[7]·y + m[8]` (`m[6] = m[7] = 0`, `m[8] = 1` for an affine one).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Affine {
-    pub m: [f32; 6],
+pub struct Transform {
+    pub m: [f32; 9],
 }
 
-impl Affine {
+impl Transform {
+    /// The affine transform `u = a[0]·x + a[1]·y + a[2]`, `v = a[3]·x + a[4]·y + a[5]`.
+    pub fn affine(a: [f32; 6]) -> Transform {
+        Transform { m: [a[0], a[1], a[2], a[3], a[4], a[5], 0.0, 0.0, 1.0] }
+    }
+
     #[inline]
     pub fn apply(&self, x: f32, y: f32) -> (f32, f32) {
         let m = &self.m;
-        (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+        let w = m[6] * x + m[7] * y + m[8];
+        ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
     }
 
-    /// Pixels per point.
+    /// The same placement on a copy of the picture reduced by `k`.
+    pub fn reduced(&self, k: f32) -> Transform {
+        let mut m = self.m;
+        m[..6].iter_mut().for_each(|v| *v /= k);
+        Transform { m }
+    }
+
+    /// Pixels per point along the form's x and y axes at `(x, y)`: `[du/dx, du/dy, dv/dx, dv/dy]`.
+    pub fn jacobian(&self, x: f32, y: f32) -> [f32; 4] {
+        let m = &self.m;
+        let w = m[6] * x + m[7] * y + m[8];
+        let (u, v) = self.apply(x, y);
+        [(m[0] - u * m[6]) / w, (m[1] - u * m[7]) / w, (m[3] - v * m[6]) / w, (m[4] - v * m[7]) / w]
+    }
+
+    /// Pixels per point in the middle of the page.
     pub fn scale(&self) -> f32 {
-        (self.m[0] * self.m[4] - self.m[1] * self.m[3]).abs().sqrt()
+        let j = self.jacobian(PAGE_WIDTH / 2.0, PAGE_HEIGHT / 2.0);
+        (j[0] * j[3] - j[1] * j[2]).abs().sqrt()
     }
 
     /// Rotation of the page in the picture, degrees in (-180, 180]: 0 upright, 180 upside down.
     pub fn angle(&self) -> f32 {
-        self.m[3].atan2(self.m[0]).to_degrees()
+        let j = self.jacobian(PAGE_WIDTH / 2.0, PAGE_HEIGHT / 2.0);
+        j[2].atan2(j[0]).to_degrees()
     }
 }
 
-/// Centres of the four marks in form points, clockwise from the top left as the page is read.
-fn mark_centres() -> [(f32, f32); 4] {
-    let h = MARK_SIZE / 2.0;
-    let [bl, br, tl, tr] = registration_marks();
-    [(tl.0 + h, tl.1 + h), (tr.0 + h, tr.1 + h), (br.0 + h, br.1 + h), (bl.0 + h, bl.1 + h)]
+/// What alignment must know of a form's page: its size (points) and where its four
+/// registration marks are (lower-left corners of `MARK_SIZE` squares: bottom-left,
+/// bottom-right, top-left, top-right). The embedded form's is [`Frame::embedded`]; a foreign
+/// form's comes from the marks `fill --form` stamps (its profile's `[[page_code]]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub width: f32,
+    pub height: f32,
+    pub marks: [(f32, f32); 4],
+}
+
+impl Frame {
+    /// The embedded form's pages (every page has the same marks).
+    pub fn embedded() -> Frame {
+        Frame { width: PAGE_WIDTH, height: PAGE_HEIGHT, marks: registration_marks() }
+    }
+
+    /// A page of `(width, height)` with marks stamped at `marks` (as a profile records them).
+    pub fn stamped(size: (f32, f32), marks: [[f32; 2]; 4]) -> Frame {
+        Frame { width: size.0, height: size.1, marks: marks.map(|[x, y]| (x, y)) }
+    }
+
+    /// Centres of the four marks, clockwise from the top left as the page is read.
+    fn mark_centres(&self) -> [(f32, f32); 4] {
+        let h = MARK_SIZE / 2.0;
+        let [bl, br, tl, tr] = self.marks;
+        [(tl.0 + h, tl.1 + h), (tr.0 + h, tr.1 + h), (br.0 + h, br.1 + h), (bl.0 + h, bl.1 + h)]
+    }
 }
 
 /// A form point and the pixel it was found at.
 pub type Pair = ((f32, f32), (f32, f32));
-/// The best coarse fit so far: error, transform, mark centres, quarter turns.
-type Best = (f32, Affine, [(f32, f32); 4], usize);
+
+/// The best coarse fit so far.
+struct Best {
+    /// How many marks it uses, and how far it is from what a page can look like (lower is better).
+    marks: usize,
+    err: f32,
+    /// Small-copy centres per image quadrant (`None`: no mark used there), and the quarter turns.
+    pts: [Option<(f32, f32)>; 4],
+    turn: usize,
+}
 
 /// What the marks say about a page.
 #[derive(Debug, Clone)]
 pub struct Placement {
+    /// The page the marks were looked for as.
+    pub frame: Frame,
     /// The fit as found, and its upside-down twin.
-    pub fits: [Affine; 2],
+    pub fits: [Transform; 2],
+    /// The marks each fit was made from (form point, pixel).
+    pub pairs: [Vec<Pair>; 2],
+    /// How many of the four marks were found: below four the fits still need the page code's
+    /// finder patterns ([`refit`]) before anything is measured with them.
+    pub marks: usize,
     /// Grey level of solid print (inside the marks) and of blank paper.
     pub black: u8,
     pub paper: u8,
@@ -66,10 +139,16 @@ pub struct Placement {
 
 /// Target resolution of the small copy: about 0.8 pixel per point, so a mark is ~11 pixels.
 const SMALL_PX_PER_PT: f32 = 0.8;
+/// Most the scale may vary across the page (a phone photo's keystone; a flatbed has none).
+pub const MAX_KEYSTONE: f32 = 0.15;
+/// Most (points) the four marks may be from the best affine fit: what perspective explains.
+pub const MAX_PERSPECTIVE_PT: f32 = 12.0;
+/// Most (points) marks and finder patterns may be from a fit made without all four marks.
+const MAX_PARTIAL_PT: f32 = 3.0;
 
-/// Find the marks and fit the transform.
-pub fn locate(img: &Gray) -> Result<Placement, String> {
-    let est = ((img.width * img.height) as f32 / (PAGE_WIDTH * PAGE_HEIGHT)).sqrt();
+/// Find the marks of a page laid out as `frame` and fit the transform.
+pub fn locate(img: &Gray, frame: &Frame) -> Result<Placement, String> {
+    let est = ((img.width * img.height) as f32 / (frame.width * frame.height)).sqrt();
     if est < 1.0 {
         return Err(format!("the scan is too small ({} × {} pixels) to read", img.width, img.height));
     }
@@ -79,7 +158,7 @@ pub fn locate(img: &Gray) -> Result<Placement, String> {
     let paper = percentile(&small.data, 0.6);
     let mark_px = MARK_SIZE * est / factor as f32;
     let candidates = mark_candidates(&small, threshold, mark_px);
-    if candidates.len() < 4 {
+    if candidates.len() < 2 {
         return Err(format!(
             "only {} of the 4 registration marks found (is this the formtool form, and is the whole page scanned?)",
             candidates.len()
@@ -106,105 +185,187 @@ pub fn locate(img: &Gray) -> Result<Placement, String> {
             da.total_cmp(&db)
         });
         list.truncate(3);
-        if list.is_empty() {
-            return Err(
-                "a registration mark is missing near one corner of the scan (is the whole page scanned?)".into()
-            );
-        }
     }
-    let form = mark_centres();
+    // Each quadrant contributes one of its candidates or none (a mark hidden by a staple, or cut
+    // off): the most marks that fit win, the best fit among those.
+    let options: Vec<Vec<Option<(f32, f32)>>> =
+        quadrants.iter().map(|q| q.iter().copied().map(Some).chain([None]).collect()).collect();
+    let form = frame.mark_centres();
+    let k = factor as f32;
     let mut best: Option<Best> = None;
-    for a in &quadrants[0] {
-        for b in &quadrants[1] {
-            for c in &quadrants[2] {
-                for d in &quadrants[3] {
+    for a in &options[0] {
+        for b in &options[1] {
+            for c in &options[2] {
+                for d in &options[3] {
                     let pts = [*a, *b, *c, *d];
+                    let marks = pts.iter().flatten().count();
+                    if marks < 2 || best.as_ref().is_some_and(|b| b.marks > marks) {
+                        continue;
+                    }
                     // Image quadrant i holds form corner (i + r) % 4: r = 0 upright, 2 upside down,
                     // 1 and 3 a quarter turn (fitted too; a portrait page fails them on aspect).
-                    for r in 0..4 {
+                    for turn in 0..4 {
                         let pairs: Vec<Pair> = (0..4)
-                            .map(|i| {
-                                let (x, y) = pts[i];
-                                (form[(i + r) % 4], (x * factor as f32, y * factor as f32))
-                            })
+                            .filter_map(|i| pts[i].map(|(x, y)| (form[(i + turn) % 4], (x * k, y * k))))
                             .collect();
-                        let Some(fit) = fit_affine(&pairs) else { continue };
-                        if validate(&fit).is_err() {
-                            continue;
-                        }
-                        let err = residual(&fit, &pairs) / fit.scale();
-                        if best.as_ref().is_none_or(|(e, ..)| err < *e) {
-                            best = Some((err, fit, pts, r));
+                        let Some(err) = coarse_error(&pairs, frame, est, k) else { continue };
+                        if best.as_ref().is_none_or(|b| marks > b.marks || err < b.err) {
+                            best = Some(Best { marks, err, pts, turn });
                         }
                     }
                 }
             }
         }
     }
-    let Some((err, coarse, pts, turn)) = best else {
-        return Err("the registration marks do not form the form's rectangle (page skewed more than a few degrees, \
-                    mirrored, or not the formtool form)"
-            .into());
+    let Some(Best { marks, pts, turn, .. }) = best else {
+        return Err(if quadrants.iter().filter(|q| !q.is_empty()).count() < 2 {
+            "a registration mark is missing near three corners of the scan (is the whole page scanned?)".into()
+        } else {
+            "the registration marks do not form the form's rectangle (page skewed more than a few degrees, \
+             mirrored, or not the formtool form)"
+                .into()
+        });
     };
-    // Coarse error is in small-copy pixels; allow a few points before refinement.
-    if err > 6.0 + 2.0 * factor as f32 / coarse.scale() {
-        return Err(format!("the registration marks are {err:.1} pt away from where the form has them"));
-    }
     // Refine every mark on the full-resolution page and fit again.
-    let mark_full = MARK_SIZE * coarse.scale();
-    let mut refined = Vec::with_capacity(4);
+    let mark_full = MARK_SIZE * est;
+    let mut refined = [None; 4];
     let mut black_sum = 0u64;
     let mut black_n = 0u64;
-    for &(x, y) in &pts {
-        let centre = ((x + 0.5) * factor as f32, (y + 0.5) * factor as f32);
-        let (c, b, n) = refine(img, centre, mark_full, threshold);
-        refined.push(c);
+    for (i, p) in pts.iter().enumerate() {
+        let Some((x, y)) = p else { continue };
+        let (c, b, n) = refine(img, ((x + 0.5) * k, (y + 0.5) * k), mark_full, threshold);
+        refined[i] = Some(c);
         black_sum += b;
         black_n += n;
     }
     let black = black_sum.checked_div(black_n).unwrap_or(0) as u8;
     let mut fits = Vec::new();
+    let mut pair_sets = Vec::new();
     // The assignment the coarse fit chose, and its half-turn twin (equally good on marks alone).
     for rr in [turn, (turn + 2) % 4] {
-        let pairs: Vec<Pair> = (0..4).map(|i| (form[(i + rr) % 4], refined[i])).collect();
-        let fit = fit_affine(&pairs).ok_or("the registration marks cannot be fitted")?;
-        validate(&fit)?;
-        let e = residual(&fit, &pairs) / fit.scale();
-        if e > 4.0 {
-            return Err(format!("the registration marks are {e:.1} pt away from where the form has them"));
-        }
-        fits.push(fit);
+        let pairs: Vec<Pair> = (0..4).filter_map(|i| refined[i].map(|c| (form[(i + rr) % 4], c))).collect();
+        fits.push(fine_fit(&pairs, frame)?);
+        pair_sets.push(pairs);
     }
-    Ok(Placement { fits: [fits[0], fits[1]], black, paper, small, factor })
+    let twin = pair_sets.pop().unwrap_or_default();
+    let first = pair_sets.pop().unwrap_or_default();
+    Ok(Placement { frame: *frame, fits: [fits[0], fits[1]], pairs: [first, twin], marks, black, paper, small, factor })
 }
 
-/// Only transforms a real scan can produce: same scale both ways, square, not mirrored, and
-/// a plausible size (the page fills at least a third of the picture's width).
-fn validate(fit: &Affine) -> Result<(), String> {
-    let m = &fit.m;
-    let ex = (m[0], m[3]);
-    let ey = (m[1], m[4]);
-    let lx = (ex.0 * ex.0 + ex.1 * ex.1).sqrt();
-    let ly = (ey.0 * ey.0 + ey.1 * ey.1).sqrt();
-    if lx < 0.3 || ly < 0.3 {
-        return Err("the form is too small in the scan".into());
+/// How far the marks of one assignment (small-copy pixels scaled by `k` back to the picture)
+/// are from a page, or `None` when they cannot be one. Four marks: points off the best affine
+/// fit (what keystone explains is allowed). Three: how far the exact affine fit is from a
+/// similarity. Two: how far the similarity's scale is from the picture's (`est`).
+fn coarse_error(pairs: &[Pair], frame: &Frame, est: f32, k: f32) -> Option<f32> {
+    match pairs.len() {
+        4 => {
+            let fit = fit_affine(pairs)?;
+            validate(&fit, frame).ok()?;
+            let err = residual(&fit, pairs) / fit.scale();
+            // The coarse centres are good to a small-copy pixel or two.
+            (err <= MAX_PERSPECTIVE_PT + 2.0 * k / fit.scale()).then_some(err)
+        }
+        3 => {
+            let fit = fit_affine(pairs)?;
+            validate(&fit, frame).ok()?;
+            let j = fit.jacobian(0.0, 0.0);
+            let (lx, ly) = (j[0].hypot(j[2]), j[1].hypot(j[3]));
+            Some((lx / ly - 1.0).abs() + ((j[0] * j[1] + j[2] * j[3]) / (lx * ly)).abs())
+        }
+        _ => {
+            let fit = fit_similarity(pairs)?;
+            validate(&fit, frame).ok()?;
+            let ratio = fit.scale() / est;
+            (0.75..=1.33).contains(&ratio).then_some((ratio - 1.0).abs())
+        }
     }
-    let ratio = lx / ly;
-    if !(0.95..=1.05).contains(&ratio) {
-        return Err(format!("the scan is stretched {:.0} % more one way than the other", (ratio - 1.0).abs() * 100.0));
+}
+
+/// The transform through the refined marks: a homography through four (checked against an
+/// affine fit), an affine one through three, a similarity through two.
+fn fine_fit(pairs: &[Pair], frame: &Frame) -> Result<Transform, String> {
+    let fit = match pairs.len() {
+        4 => {
+            let affine = fit_affine(pairs).ok_or("the registration marks cannot be fitted")?;
+            validate(&affine, frame)?;
+            let e = residual(&affine, pairs) / affine.scale();
+            if e > MAX_PERSPECTIVE_PT {
+                return Err(format!("the registration marks are {e:.1} pt away from where the form has them"));
+            }
+            fit_homography(pairs)
+        }
+        3 => fit_affine(pairs),
+        _ => fit_similarity(pairs),
+    };
+    let fit = fit.ok_or("the registration marks cannot be fitted")?;
+    validate(&fit, frame)?;
+    Ok(fit)
+}
+
+/// A fit made without all four marks, made again with `extra` points (the page code's finder
+/// patterns, found where the first fit put them), least squares, every point within
+/// [`MAX_PARTIAL_PT`] of it. Affine when three marks span the page both ways; with two, which
+/// span it one way only, a similarity: the finders lie close together, and the scale across
+/// would otherwise rest on them alone (a few tenths of a point between finders 80 pt apart
+/// become 2 pt or more at the far edge).
+pub fn refit(marks: &[Pair], extra: &[Pair], frame: &Frame) -> Result<Transform, String> {
+    let all: Vec<Pair> = marks.iter().chain(extra).copied().collect();
+    let fit = if marks.len() >= 3 { fit_affine(&all) } else { fit_similarity(&all) };
+    let fit = fit.ok_or("the registration marks and the page code cannot be fitted")?;
+    validate(&fit, frame)?;
+    let e = residual(&fit, &all) / fit.scale();
+    if e > MAX_PARTIAL_PT {
+        return Err(format!(
+            "the registration marks and the page code's finder patterns are {e:.1} pt away from where the form has them"
+        ));
     }
-    let cos = (ex.0 * ey.0 + ex.1 * ey.1) / (lx * ly);
-    if cos.abs() > 0.05 {
-        return Err("the scan is sheared".into());
+    Ok(fit)
+}
+
+/// Only transforms a real scan or photo can produce. At the page's corners and middle: the same
+/// scale both ways, square, not mirrored, and a plausible size (the page fills at least a third
+/// of the picture's width); and across the page a scale that varies by at most [`MAX_KEYSTONE`].
+fn validate(fit: &Transform, frame: &Frame) -> Result<(), String> {
+    let (w, h) = (frame.width, frame.height);
+    let points = [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h), (w / 2.0, h / 2.0)];
+    let (mut smallest, mut largest) = (f32::MAX, 0f32);
+    for (x, y) in points {
+        let m = &fit.m;
+        if m[6] * x + m[7] * y + m[8] <= 0.0 {
+            return Err("the registration marks do not form the form's rectangle".into());
+        }
+        let j = fit.jacobian(x, y);
+        let (lx, ly) = (j[0].hypot(j[2]), j[1].hypot(j[3]));
+        if lx < 0.3 || ly < 0.3 {
+            return Err("the form is too small in the scan".into());
+        }
+        let ratio = lx / ly;
+        if !(0.95..=1.05).contains(&ratio) {
+            return Err(format!(
+                "the scan is stretched {:.0} % more one way than the other",
+                (ratio - 1.0).abs() * 100.0
+            ));
+        }
+        if ((j[0] * j[1] + j[2] * j[3]) / (lx * ly)).abs() > 0.05 {
+            return Err("the scan is sheared".into());
+        }
+        // PDF y goes up and image y goes down: an unmirrored page has a negative determinant.
+        if j[0] * j[3] - j[1] * j[2] >= 0.0 {
+            return Err("the scan is mirrored".into());
+        }
+        smallest = smallest.min(lx.min(ly));
+        largest = largest.max(lx.max(ly));
     }
-    // PDF y goes up and image y goes down: an unmirrored page has a negative determinant.
-    if m[0] * m[4] - m[1] * m[3] >= 0.0 {
-        return Err("the scan is mirrored".into());
+    if largest / smallest > 1.0 + MAX_KEYSTONE {
+        return Err(format!(
+            "the page is seen at too steep an angle (its scale varies {:.0} % across it)",
+            (largest / smallest - 1.0) * 100.0
+        ));
     }
     Ok(())
 }
 
-fn residual(fit: &Affine, pairs: &[Pair]) -> f32 {
+fn residual(fit: &Transform, pairs: &[Pair]) -> f32 {
     pairs
         .iter()
         .map(|((x, y), (u, v))| {
@@ -214,45 +375,94 @@ fn residual(fit: &Affine, pairs: &[Pair]) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// Coordinates are divided by this before fitting, so the normal equations stay well conditioned.
+const NORM: f64 = 1000.0;
+
+/// Least squares: the unknowns minimising Σ (row · p − rhs)², by the normal equations and
+/// Gaussian elimination with partial pivoting; `None` when they are not determined.
+fn least_squares<const N: usize>(rows: &[([f64; N], f64)]) -> Option<[f64; N]> {
+    let mut a = [[0f64; N]; N];
+    let mut b = [0f64; N];
+    for (r, rhs) in rows {
+        for (i, ri) in r.iter().enumerate() {
+            for (aij, rj) in a[i].iter_mut().zip(r) {
+                *aij += ri * rj;
+            }
+            b[i] += ri * rhs;
+        }
+    }
+    for col in 0..N {
+        let pivot = (col..N).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for r in col + 1..N {
+            let f = a[r][col] / a[col][col];
+            let (upper, lower) = a.split_at_mut(r);
+            for (x, y) in lower[0][col..].iter_mut().zip(&upper[col][col..]) {
+                *x -= f * y;
+            }
+            b[r] -= f * b[col];
+        }
+    }
+    let mut x = [0f64; N];
+    for i in (0..N).rev() {
+        let s: f64 = (i + 1..N).map(|j| a[i][j] * x[j]).sum();
+        x[i] = (b[i] - s) / a[i][i];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Normalised coordinates of a pair.
+fn norm(((x, y), (u, v)): &Pair) -> (f64, f64, f64, f64) {
+    (*x as f64 / NORM, *y as f64 / NORM, *u as f64 / NORM, *v as f64 / NORM)
+}
+
 /// Least-squares affine fit of `form point → pixel` pairs (at least three, not collinear).
-pub fn fit_affine(pairs: &[Pair]) -> Option<Affine> {
-    // Normal equations for [x y 1]·p = u and = v, solved in f64 by Cramer's rule.
-    let mut s = [[0f64; 3]; 3];
-    let mut bu = [0f64; 3];
-    let mut bv = [0f64; 3];
-    for ((x, y), (u, v)) in pairs {
-        let r = [*x as f64, *y as f64, 1.0];
-        for i in 0..3 {
-            for j in 0..3 {
-                s[i][j] += r[i] * r[j];
-            }
-            bu[i] += r[i] * *u as f64;
-            bv[i] += r[i] * *v as f64;
-        }
-    }
-    let det = |m: &[[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+pub fn fit_affine(pairs: &[Pair]) -> Option<Transform> {
+    let rows = |pick_v: bool| -> Vec<([f64; 3], f64)> {
+        pairs
+            .iter()
+            .map(|p| {
+                let (x, y, u, v) = norm(p);
+                ([x, y, 1.0], if pick_v { v } else { u })
+            })
+            .collect()
     };
-    let d = det(&s);
-    if d.abs() < 1e-9 {
-        return None;
+    let pu = least_squares(&rows(false))?;
+    let pv = least_squares(&rows(true))?;
+    let a = [pu[0], pu[1], pu[2] * NORM, pv[0], pv[1], pv[2] * NORM];
+    Some(Transform::affine(a.map(|v| v as f32)))
+}
+
+/// Least-squares fit of a similarity that turns PDF's y-up into the picture's y-down
+/// (`u = a·x + b·y + c`, `v = b·x − a·y + d`), from two pairs or more.
+fn fit_similarity(pairs: &[Pair]) -> Option<Transform> {
+    let mut rows = Vec::with_capacity(2 * pairs.len());
+    for p in pairs {
+        let (x, y, u, v) = norm(p);
+        rows.push(([x, y, 1.0, 0.0], u));
+        rows.push(([-y, x, 0.0, 1.0], v));
     }
-    let solve = |b: &[f64; 3]| {
-        let mut out = [0f32; 3];
-        for (k, o) in out.iter_mut().enumerate() {
-            let mut m = s;
-            for i in 0..3 {
-                m[i][k] = b[i];
-            }
-            *o = (det(&m) / d) as f32;
-        }
-        out
-    };
-    let pu = solve(&bu);
-    let pv = solve(&bv);
-    let m = [pu[0], pu[1], pu[2], pv[0], pv[1], pv[2]];
-    m.iter().all(|v| v.is_finite()).then_some(Affine { m })
+    let [a, b, c, d] = least_squares(&rows)?;
+    Some(Transform::affine([a, b, c * NORM, b, -a, d * NORM].map(|v| v as f32)))
+}
+
+/// Least-squares homography (exact through four pairs, no three collinear).
+fn fit_homography(pairs: &[Pair]) -> Option<Transform> {
+    let mut rows = Vec::with_capacity(2 * pairs.len());
+    for p in pairs {
+        let (x, y, u, v) = norm(p);
+        rows.push(([x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y], u));
+        rows.push(([0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y], v));
+    }
+    let h = least_squares(&rows)?;
+    // Back from normalised coordinates: u = (h0·x + h1·y + h2·N) / (h6·x/N + h7·y/N + 1).
+    let m = [h[0], h[1], h[2] * NORM, h[3], h[4], h[5] * NORM, h[6] / NORM, h[7] / NORM, 1.0];
+    let m = m.map(|v| v as f32);
+    m.iter().all(|v| v.is_finite()).then_some(Transform { m })
 }
 
 /// The picture reduced by `k` in both directions, each pixel the mean of a k × k block.
@@ -402,7 +612,7 @@ fn refine(img: &Gray, centre: (f32, f32), side: f32, threshold: u8) -> ((f32, f3
 /// the page as the form was drawn, whatever the skew, scale or orientation of the scan.
 /// Bilinear when the picture is about as fine as the output, the mean of a block when it is
 /// much finer (a 600 dpi page read at 3 pixels per point), so noise does not alias into ink.
-pub fn resample(img: &Gray, t: &Affine, rect: &Rect, r: f32) -> Gray {
+pub fn resample(img: &Gray, t: &Transform, rect: &Rect, r: f32) -> Gray {
     let w = ((rect.width() * r).round() as usize).clamp(1, 8192);
     let h = ((rect.height() * r).round() as usize).clamp(1, 8192);
     let mut data = vec![255u8; w * h];
@@ -411,17 +621,27 @@ pub fn resample(img: &Gray, t: &Affine, rect: &Rect, r: f32) -> Gray {
     for j in 0..h {
         let y = rect.y2 - (j as f32 + 0.5) / r;
         let x0 = rect.x1 + 0.5 / r;
-        let (mut u, mut v) = t.apply(x0, y);
-        let (du, dv) = (t.m[0] / r, t.m[3] / r);
+        // Along a row, equal steps between exact points every `SEGMENT` pixels: exact for an
+        // affine transform and within a hundredth of a pixel for a photo's keystone, without
+        // a division per pixel.
         let row = &mut data[j * w..(j + 1) * w];
-        for px in row.iter_mut() {
-            *px = if block > 1 { block_mean(img, u, v, block) } else { bilinear(img, u, v) };
-            u += du;
-            v += dv;
+        for (k, segment) in row.chunks_mut(SEGMENT).enumerate() {
+            let start = x0 + (k * SEGMENT) as f32 / r;
+            let (mut u, mut v) = t.apply(start, y);
+            let (u1, v1) = t.apply(start + SEGMENT as f32 / r, y);
+            let (du, dv) = ((u1 - u) / SEGMENT as f32, (v1 - v) / SEGMENT as f32);
+            for px in segment.iter_mut() {
+                *px = if block > 1 { block_mean(img, u, v, block) } else { bilinear(img, u, v) };
+                u += du;
+                v += dv;
+            }
         }
     }
     Gray { width: w, height: h, data }
 }
+
+/// Output pixels between exactly transformed points in [`resample`].
+const SEGMENT: usize = 64;
 
 /// `floor` without a libm call (the default x86-64 target has no rounding instruction), for
 /// the coordinates a page can have.
@@ -476,7 +696,7 @@ mod tests {
     fn fits_a_rotated_scaled_page_and_its_twin() {
         // Draw the four marks of a page at 2 px/pt rotated by 3°, then find them.
         let (s, a) = (2.0f32, 3f32.to_radians());
-        let t = Affine { m: [s * a.cos(), s * a.sin(), 40.0, s * a.sin(), -s * a.cos(), 1600.0] };
+        let t = Transform::affine([s * a.cos(), s * a.sin(), 40.0, s * a.sin(), -s * a.cos(), 1600.0]);
         let mut img = Gray::white(1300, 1700).unwrap();
         for (x, y) in registration_marks() {
             for i in 0..56 {
@@ -489,7 +709,7 @@ mod tests {
                 }
             }
         }
-        let p = locate(&img).unwrap();
+        let p = locate(&img, &Frame::embedded()).unwrap();
         // The marks alone cannot tell a page from its half turn: both fits come back.
         let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
         let twin = p.fits.iter().find(|f| f.angle().abs() > 90.0).unwrap();
@@ -500,9 +720,98 @@ mod tests {
         assert!((twin.angle().abs() - 177.0).abs() < 0.5);
     }
 
+    fn locate_embedded(img: &Gray) -> Result<Placement, String> {
+        locate(img, &Frame::embedded())
+    }
+
+    /// A white picture with the marks drawn through `t`, except those whose index (in
+    /// `registration_marks` order) is in `skip`.
+    fn page_with_marks(t: &Transform, skip: &[usize]) -> Gray {
+        draw_marks(t, &Frame::embedded(), skip)
+    }
+
+    fn draw_marks(t: &Transform, frame: &Frame, skip: &[usize]) -> Gray {
+        let (w, h) = t.apply(frame.width, 0.0);
+        let mut img = Gray::white(w as usize + 40, h as usize + 40).unwrap();
+        for (k, (x, y)) in frame.marks.into_iter().enumerate() {
+            if skip.contains(&k) {
+                continue;
+            }
+            for i in 0..56 {
+                for j in 0..56 {
+                    let (u, v) = t.apply(x + i as f32 / 4.0, y + j as f32 / 4.0);
+                    let (u, v) = (u as usize, v as usize);
+                    if u < img.width && v < img.height {
+                        img.data[v * img.width + u] = 0;
+                    }
+                }
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn fits_a_photo_in_perspective_through_the_four_marks() {
+        // 2 px/pt with the top of the page drawn in: a keystone no affine fit explains.
+        let page = [(0.0, 0.0), (PAGE_WIDTH, 0.0), (0.0, PAGE_HEIGHT), (PAGE_WIDTH, PAGE_HEIGHT)];
+        let photo = [(60.0, 1640.0), (1284.0, 1640.0), (90.0, 56.0), (1254.0, 66.0)];
+        let pairs: Vec<Pair> = page.into_iter().zip(photo).collect();
+        let t = fit_homography(&pairs).unwrap();
+        let affine = fit_affine(&pairs).unwrap();
+        assert!(residual(&affine, &pairs) > 10.0, "the test needs real perspective");
+        let p = locate_embedded(&page_with_marks(&t, &[])).unwrap();
+        assert_eq!(p.marks, 4);
+        let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
+        for (x, y) in [(300.0, 400.0), (80.0, 700.0), (550.0, 60.0)] {
+            let (u, v) = upright.apply(x, y);
+            let (eu, ev) = t.apply(x, y);
+            assert!((u - eu).abs() < 1.5 && (v - ev).abs() < 1.5, "at {x},{y}: {u},{v} vs {eu},{ev}");
+        }
+    }
+
+    #[test]
+    fn three_or_two_marks_give_a_fit_that_waits_for_the_code() {
+        let t = Transform::affine([2.0, 0.0, 40.0, 0.0, -2.0, 1620.0]);
+        // The top-left mark stapled over: three marks, an affine fit through them.
+        let p = locate_embedded(&page_with_marks(&t, &[2])).unwrap();
+        assert_eq!(p.marks, 3);
+        assert_eq!(p.pairs[0].len(), 3);
+        let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
+        let (u, v) = upright.apply(306.0, 396.0);
+        assert!((u - 652.0).abs() < 1.5 && (v - 828.0).abs() < 1.5, "{u},{v}");
+        // Both top marks cut off: a similarity through the bottom two.
+        let p = locate_embedded(&page_with_marks(&t, &[2, 3])).unwrap();
+        assert_eq!(p.marks, 2);
+        // A fit with the finder patterns must agree with the marks.
+        let marks = &p.pairs[0];
+        let far: Vec<Pair> = vec![((300.0, 400.0), (0.0, 0.0))];
+        assert!(refit(marks, &far, &Frame::embedded()).is_err());
+        let near: Vec<Pair> = [(300.0, 400.0), (320.0, 400.0)].iter().map(|&(x, y)| ((x, y), t.apply(x, y))).collect();
+        let frame = Frame::embedded();
+        assert!(refit(marks, &near, &frame).is_ok() || refit(&p.pairs[1], &near, &frame).is_ok());
+    }
+
+    #[test]
+    fn a_foreign_a4_page_is_located_by_the_marks_its_profile_records() {
+        // The marks `fill --form` stamps on an A4 page (fixtures/foreign/transfer-a4.profile.toml).
+        let frame = Frame::stamped((595.28, 841.89), [[28.0, 28.0], [553.28, 28.0], [28.0, 799.89], [553.28, 799.89]]);
+        let t = Transform::affine([2.0, 0.0, 20.0, 0.0, -2.0, 1700.0]);
+        let img = draw_marks(&t, &frame, &[]);
+        let p = locate(&img, &frame).unwrap();
+        assert_eq!(p.marks, 4);
+        let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
+        let (u, v) = upright.apply(500.0, 100.0);
+        assert!((u - 1020.0).abs() < 1.5 && (v - 1500.0).abs() < 1.5, "{u},{v}");
+        // Read as a Letter page of the embedded form, the same marks are not where its are.
+        let wrong = locate(&img, &Frame::embedded()).map(|p| p.fits.map(|f| f.apply(500.0, 100.0)));
+        assert!(
+            wrong.is_err() || wrong.unwrap().iter().all(|(u, v)| (u - 1020.0).abs() > 3.0 || (v - 1500.0).abs() > 3.0)
+        );
+    }
+
     #[test]
     fn a_blank_picture_has_no_marks() {
         let img = Gray::white(1224, 1584).unwrap();
-        assert!(locate(&img).unwrap_err().contains("registration marks"));
+        assert!(locate(&img, &Frame::embedded()).unwrap_err().contains("registration marks"));
     }
 }

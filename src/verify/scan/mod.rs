@@ -45,7 +45,7 @@ use crate::form::{FieldKind, FormModel, Party, Rect, Role};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::verify::VerifyOptions;
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source};
-use align::Affine;
+use align::Transform;
 use ink::Verdict;
 use qr::CodeRead;
 use raster::Gray;
@@ -126,7 +126,7 @@ struct PageScan {
 
 struct Aligned {
     img: Gray,
-    t: Affine,
+    t: Transform,
     black: u8,
     paper: u8,
 }
@@ -161,7 +161,7 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     // An unevenly lit page (a flatbed's lid left open) is evened out before marks and ink are
     // looked for; an evenly lit one is left as it is.
     levels::flatten(&mut img);
-    let placement = match align::locate(&img) {
+    let placement = match align::locate(&img, &align::Frame::embedded()) {
         Ok(p) => p,
         Err(_) if levels::is_blank(&img) => {
             return PageScan { blank: true, ..fail("the page is blank".into()) };
@@ -177,24 +177,29 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     // The rules under the headings are a second cue, one that does not need the code: along
     // them nearly every point is dark when the orientation and page kind are right.
     let (first_rules, next_rules) = (first.rules.clone(), next.rules.clone());
-    let mut tries: Vec<(f32, Affine, Rect)> = Vec::new();
-    for fit in placement.fits {
-        let small_fit = Affine { m: fit.m.map(|v| v / placement.factor as f32) };
+    let mut tries: Vec<(f32, usize, Rect)> = Vec::new();
+    for (k, fit) in placement.fits.into_iter().enumerate() {
+        let small_fit = fit.reduced(placement.factor as f32);
         for (code_box, rules) in [(first_box, &first_rules), (next_box, &next_rules)] {
             let crop = align::resample(&placement.small, &small_fit, &code_box, 0.5);
             let dark = crop.data.iter().filter(|v| **v < thr).count() as f32 / crop.data.len().max(1) as f32;
-            tries.push((dark + rules_dark(&img, &fit, rules, placement.black, placement.paper), fit, code_box));
+            tries.push((dark + rules_dark(&img, &fit, rules, placement.black, placement.paper), k, code_box));
         }
     }
     tries.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut found = None;
     let mut turned = false;
-    for (_, fit, code_box) in &tries {
-        match qr::read(&img, fit, code_box) {
+    for (_, k, code_box) in &tries {
+        let (read, fit) = if placement.marks < 4 {
+            read_partial(&img, &placement, *k, code_box)
+        } else {
+            (qr::read(&img, &placement.fits[*k], code_box), placement.fits[*k])
+        };
+        match read {
             CodeRead::Found(code) => {
                 // The code must be the one this box holds: page 1's box has page 1's code.
                 if (code.page == 1) == (*code_box == first_box) {
-                    found = Some((code, *fit));
+                    found = Some((code, fit));
                     break;
                 }
             }
@@ -213,7 +218,7 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
             measured: None,
         },
         None => {
-            let t = tries.first().map(|(_, f, _)| *f).unwrap_or(placement.fits[0]);
+            let t = tries.first().map(|(_, k, _)| placement.fits[*k]).unwrap_or(placement.fits[0]);
             let why = if turned {
                 "the page code reads in a different orientation from the registration marks".to_string()
             } else {
@@ -231,8 +236,26 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     }
 }
 
+/// Read the code of a page placed by fewer than four registration marks (fit `k` of the
+/// placement): fit the page again with the code's three finder patterns, found where the marks
+/// put them (for each QR version that has them there, clearest first), and read the code with
+/// that fit, which is returned. Without the code nothing confirms the marks' fit.
+fn read_partial(img: &Gray, placement: &align::Placement, k: usize, code_box: &Rect) -> (CodeRead, Transform) {
+    let fit = &placement.fits[k];
+    let mut result = (CodeRead::None, *fit);
+    for finders in qr::finder_pairs(img, fit, code_box) {
+        let Ok(refit) = align::refit(&placement.pairs[k], &finders, &placement.frame) else { continue };
+        match qr::read(img, &refit, code_box) {
+            CodeRead::Found(code) => return (CodeRead::Found(code), refit),
+            CodeRead::Turned => result = (CodeRead::Turned, refit),
+            CodeRead::None => {}
+        }
+    }
+    result
+}
+
 /// The fraction of points along the printed heading rules (thin grey lines) that are dark.
-fn rules_dark(img: &Gray, t: &Affine, rules: &[(f32, f32, f32)], black: u8, paper: u8) -> f32 {
+fn rules_dark(img: &Gray, t: &Transform, rules: &[(f32, f32, f32)], black: u8, paper: u8) -> f32 {
     // The rules are 35 % grey: halfway between that and the paper counts as printed.
     let grey = black as f32 + 0.65 * (paper as f32 - black as f32);
     let thr = (grey + paper as f32) / 2.0;

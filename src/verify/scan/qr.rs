@@ -13,11 +13,14 @@
 //!
 //! Either way the code's text must parse as a [`PageCode`]; Reed–Solomon makes a misread
 //! module turn into a failure, never into another valid code.
+//!
+//! For a page found by fewer than four registration marks, [`finder_pairs`] gives the three
+//! finder patterns as points to fit the page by (their places on the page are known).
 
 use crate::form::code::PageCode;
 use crate::pdf::Rect;
 
-use super::align::{self, Affine};
+use super::align::{self, Pair, Transform};
 use super::raster::Gray;
 
 /// Centres of the top-left, top-right and bottom-left finder patterns, in form points.
@@ -32,7 +35,7 @@ pub enum CodeRead {
 }
 
 /// Read the page code in `code_box` of the page placed by `t`.
-pub fn read(img: &Gray, t: &Affine, code_box: &Rect) -> CodeRead {
+pub fn read(img: &Gray, t: &Transform, code_box: &Rect) -> CodeRead {
     if let Some(code) = sample_grid(img, t, code_box) {
         return CodeRead::Found(code);
     }
@@ -41,7 +44,7 @@ pub fn read(img: &Gray, t: &Affine, code_box: &Rect) -> CodeRead {
 
 /// Grey level at form point `(x, y)`.
 #[inline]
-fn at(img: &Gray, t: &Affine, x: f32, y: f32) -> f32 {
+fn at(img: &Gray, t: &Transform, x: f32, y: f32) -> f32 {
     let (u, v) = t.apply(x, y);
     align::bilinear(img, u, v) as f32
 }
@@ -53,7 +56,36 @@ fn finder_dark(i: i32, j: i32) -> bool {
 }
 
 /// Sample the module grid where formtool drew it and decode it.
-pub fn sample_grid(img: &Gray, t: &Affine, code_box: &Rect) -> Option<PageCode> {
+pub fn sample_grid(img: &Gray, t: &Transform, code_box: &Rect) -> Option<PageCode> {
+    let size = code_box.width().min(code_box.height());
+    let candidates = versions(img, t, code_box);
+    for retries in [false, true] {
+        for (_, v, found) in &candidates {
+            if let Some(code) = sample_version(img, t, size, *v, found, retries) {
+                return Some(code);
+            }
+        }
+    }
+    None
+}
+
+/// The finder patterns as points for fitting the page: for each version that has all three
+/// where `t` expects them (best first), their centres as drawn paired with the pixels they
+/// were found at. For a page placed by fewer than four registration marks.
+pub fn finder_pairs(img: &Gray, t: &Transform, code_box: &Rect) -> Vec<Vec<Pair>> {
+    let size = code_box.width().min(code_box.height());
+    versions(img, t, code_box)
+        .into_iter()
+        .map(|(_, v, found)| {
+            let drawn = drawn_finders(code_box.x1, code_box.y2, size, v);
+            drawn.iter().zip(&found).map(|(d, (x, y))| (*d, t.apply(*x, *y))).collect()
+        })
+        .collect()
+}
+
+/// The versions whose three finder patterns are found near where `t` puts them, with the
+/// found centres (form points), clearest first.
+fn versions(img: &Gray, t: &Transform, code_box: &Rect) -> Vec<(f32, usize, Finders)> {
     let size = code_box.width().min(code_box.height());
     let (left, top) = (code_box.x1, code_box.y2);
     // The version, from how wide the dark part of the code is: the code spans `w` modules of
@@ -72,7 +104,7 @@ pub fn sample_grid(img: &Gray, t: &Affine, code_box: &Rect) -> Option<PageCode> 
         }
     }
     if x2 <= x1 {
-        return None;
+        return Vec::new();
     }
     let dark_width = ((x2 - x1 + 1) as f32 / r).min(size - 1.0);
     let estimate = 8.0 * dark_width / (size - dark_width);
@@ -88,30 +120,31 @@ pub fn sample_grid(img: &Gray, t: &Affine, code_box: &Rect) -> Option<PageCode> 
         .filter_map(|v| finders(img, t, left, top, size, v as usize).map(|(score, found)| (score, v as usize, found)))
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for retries in [false, true] {
-        for (_, v, found) in &candidates {
-            if let Some(code) = sample_version(img, t, size, *v, found, retries) {
-                return Some(code);
-            }
-        }
-    }
-    None
+    candidates
+}
+
+/// Module centre `(i, j)` (i to the right, j down) of a `version` code as drawn in the
+/// `size`-point square whose top-left corner is `(left, top)`, in form points.
+fn module_centre(left: f32, top: f32, size: f32, version: usize, i: f32, j: f32) -> (f32, f32) {
+    let m = size / (17 + 4 * version + 8) as f32;
+    (left + (4.0 + i + 0.5) * m, top - (4.0 + j + 0.5) * m)
+}
+
+/// Where the top-left, top-right and bottom-left finder centres are drawn.
+fn drawn_finders(left: f32, top: f32, size: f32, version: usize) -> Finders {
+    let far = (17 + 4 * version - 4) as f32;
+    [(3.0, 3.0), (far, 3.0), (3.0, far)].map(|(i, j)| module_centre(left, top, size, version, i, j))
 }
 
 /// The three finder-pattern centres (form points) for `version`, with the weakest one's
 /// contrast; `None` when one is not there.
-fn finders(img: &Gray, t: &Affine, left: f32, top: f32, size: f32, version: usize) -> Option<(f32, Finders)> {
-    let w = 17 + 4 * version;
-    let m = size / (w + 8) as f32;
-    // Form point of module centre (i, j) as drawn, i to the right and j down.
-    let nominal = |i: f32, j: f32| (left + (4.0 + i + 0.5) * m, top - (4.0 + j + 0.5) * m);
+fn finders(img: &Gray, t: &Transform, left: f32, top: f32, size: f32, version: usize) -> Option<(f32, Finders)> {
+    let m = size / (17 + 4 * version + 8) as f32;
     // Find each finder pattern within ±1.5 modules of where it should be: the offset whose
     // samples best separate the pattern's dark modules from its light ones.
-    let centres = [(3.0, 3.0), ((w - 4) as f32, 3.0), (3.0, (w - 4) as f32)];
     let mut found = [(0f32, 0f32); 3];
     let mut weakest = f32::MAX;
-    for (k, (ci, cj)) in centres.iter().enumerate() {
-        let (nx, ny) = nominal(*ci, *cj);
+    for (k, (nx, ny)) in drawn_finders(left, top, size, version).into_iter().enumerate() {
         // (score, dx, dy, mean dark, mean light)
         let mut best = (f32::MIN, 0.0, 0.0, 0.0, 255.0);
         let steps = 6;
@@ -163,7 +196,7 @@ fn finders(img: &Gray, t: &Affine, left: f32, top: f32, size: f32, version: usiz
 /// Sample the modules of a `version` code whose finder centres are `found`, and decode.
 fn sample_version(
     img: &Gray,
-    t: &Affine,
+    t: &Transform,
     size: f32,
     version: usize,
     found: &Finders,
@@ -263,7 +296,7 @@ fn decode_values(values: &[f32], w: usize, offsets: &[f32]) -> Option<PageCode> 
 }
 
 /// rqrr's detector on an upright crop of the box (with some margin).
-fn detect(img: &Gray, t: &Affine, code_box: &Rect) -> CodeRead {
+fn detect(img: &Gray, t: &Transform, code_box: &Rect) -> CodeRead {
     let margin = 8.0;
     let rect = Rect::new(code_box.x1 - margin, code_box.y1 - margin, code_box.x2 + margin, code_box.y2 + margin);
     let mut result = CodeRead::None;

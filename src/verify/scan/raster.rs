@@ -72,7 +72,41 @@ pub fn page_image(doc: &Document, page_id: ObjectId) -> Result<Gray, String> {
     let Some((_, stream)) = best else {
         return Err("the page has no image".into());
     };
-    decode_image(doc, stream)
+    let img = decode_image(doc, stream)?;
+    match crate::pdf::page_media_box(doc, page_id) {
+        Some(page) => square_pixels(img, page.width(), page.height()),
+        None => Ok(img),
+    }
+}
+
+/// The picture with square pixels. A scanner makes the page the picture's size, so the page
+/// gives the picture's resolution in each axis; a fax's is 200 × 100 dpi, its pixels twice as
+/// tall as wide. Such a picture is stretched along its coarser axis (nearest neighbour: a fax
+/// is bi-level) so that alignment and ink see the page as drawn. Resolutions within 10 % of
+/// each other are left alone (the page fit absorbs them), and so are ratios beyond 4, which
+/// no scanner makes: that picture does not fill its page.
+fn square_pixels(img: Gray, page_width: f32, page_height: f32) -> Result<Gray, String> {
+    if !(page_width >= 1.0 && page_height >= 1.0) {
+        return Ok(img);
+    }
+    let ratio = (img.width as f32 / page_width) / (img.height as f32 / page_height);
+    if (1.0 / 1.1..=1.1).contains(&ratio) || !(0.25..=4.0).contains(&ratio) {
+        return Ok(img);
+    }
+    let (width, height) = if ratio > 1.0 {
+        (img.width, (img.height as f32 * ratio).round() as usize)
+    } else {
+        ((img.width as f32 / ratio).round() as usize, img.height)
+    };
+    check_size(width as u64, height as u64)?;
+    let columns: Vec<usize> = (0..width).map(|x| (x * img.width / width).min(img.width - 1)).collect();
+    let mut data = Vec::with_capacity(width * height);
+    for y in 0..height {
+        let sy = (y * img.height / height).min(img.height - 1);
+        let row = &img.data[sy * img.width..(sy + 1) * img.width];
+        data.extend(columns.iter().map(|&x| row[x]));
+    }
+    Ok(Gray { width, height, data })
 }
 
 fn collect_images<'a>(
@@ -492,6 +526,21 @@ fn decode_fax(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fax_picture_gets_square_pixels() {
+        // 200 × 100 dpi on a Letter page: 1700 × 1100 pixels, each twice as tall as wide.
+        let mut img = Gray::white(1700, 1100).unwrap();
+        img.data[10 * 1700 + 20] = 0;
+        let square = square_pixels(img, 612.0, 792.0).unwrap();
+        assert_eq!((square.width, square.height), (1700, 2200));
+        assert_eq!(square.at(20, 20), 0);
+        assert_eq!(square.at(20, 21), 0);
+        assert_eq!(square.at(20, 22), 255);
+        // A picture about as fine both ways is left alone.
+        let same = square_pixels(Gray::white(1275, 1650).unwrap(), 612.0, 792.0).unwrap();
+        assert_eq!((same.width, same.height), (1275, 1650));
+    }
 
     #[test]
     fn refuses_huge_images_before_allocating() {
