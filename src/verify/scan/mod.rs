@@ -4,16 +4,22 @@
 //!
 //! Per page: decode the picture to grey ([`raster`]), even out uneven lighting ([`levels`]),
 //! find the four registration marks and fit the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
-//! resampled crop), and — on page 1 — measure the ink inside each signature box, checkbox and
-//! admin field ([`ink`]). The page code supplies what handwriting cannot be trusted for: the
+//! resampled crop), and measure the ink inside each signature box, checkbox and admin field
+//! the form has on that page ([`ink`]).
+//!
+//! Which form: a page is tried as each form in turn until its code reads — the embedded form
+//! (one frame for every page), then each `--profile`'s pages that `fill --form` stamped with
+//! marks and a code (each page its own size and mark positions). The code says which page it
+//! is and must sit in that page's code box; the boxes come from that form's model, page by
+//! page, so a foreign form with its signatures on page 2 is read from page 2. The page code supplies what handwriting cannot be trusted for: the
 //! Microsoft IDs, both admin contacts, the subscription count, and which page of which form
 //! this is. A page whose code cannot be read makes the form not ready: without it formtool
 //! cannot tell the page belongs to this transfer.
 //!
 //! Assembling the pages: a page without marks that carries nothing (a duplex scan's back
 //! side, [`levels::is_blank`]) is skipped and named. A page in the scan twice is accepted when
-//! the copies agree — page 1's copies are each measured and must read the same in every box —
-//! and refused when they differ, for then they are different sheets.
+//! the copies agree — each copy is measured and must read the same in every box — and refused
+//! when they differ, for then they are different sheets.
 //!
 //! With `--evidence DIR`, every box is written as an upright PNG crop, as formtool saw it, so a
 //! person can check an "uncertain" verdict in seconds.
