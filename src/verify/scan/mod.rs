@@ -963,6 +963,10 @@ fn integrity_check(
     let codes: Vec<(usize, &PageCode)> = pages.iter().filter_map(|p| p.code.as_ref().map(|c| (p.index, c))).collect();
     if codes.is_empty() {
         problems.push("no page code could be read, so the pages cannot be tied to a transfer".into());
+        if forms.len() == 1 {
+            // Only the embedded form was tried: a foreign form's code sits where its profile says.
+            problems.push("if this is a scan of a foreign form, pass its profile with --profile FILE".into());
+        }
         problems.extend(notes);
         return Check::new("integrity", false, Method::Code, problems.join("; "));
     }
