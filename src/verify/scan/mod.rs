@@ -189,8 +189,20 @@ pub fn read(doc: &Document, expect: Option<&[Transfer]>, profiles: &[FormModel])
     let layouts = layouts(&forms);
     let page_ids: Vec<lopdf::ObjectId> = doc.get_pages().values().copied().collect();
     let mut pages = Vec::new();
+    // The layouts in the order they are tried: after a page's code reads, the next page is
+    // likeliest the next page of the same form, so that layout goes first (the embedded
+    // form's pages share one); a scan of the embedded form keeps it first throughout.
+    let mut order: Vec<&Layout> = layouts.iter().collect();
     for (i, id) in page_ids.iter().enumerate().take(MAX_PAGES) {
-        let mut page = scan_page(doc, *id, i + 1, &layouts, &forms);
+        let mut page = scan_page(doc, *id, i + 1, &order, &forms);
+        if let Some(code) = &page.code {
+            let next = |l: &Layout| {
+                let same_form = l.form == page.form;
+                let next_page = l.places.iter().any(|p| code_fits(p, code.page + 1, forms[l.form].embedded));
+                (!same_form, !next_page)
+            };
+            order.sort_by_key(|l| next(l));
+        }
         // Pictures are large: keep only what the page's boxes need.
         if let Some(code) = &page.code {
             page.measured = page.aligned.as_ref().map(|a| measure_page(forms[page.form], code.page, a));
@@ -207,7 +219,7 @@ fn scan_page(
     doc: &Document,
     page_id: lopdf::ObjectId,
     index: usize,
-    layouts: &[Layout],
+    layouts: &[&Layout],
     forms: &[&FormModel],
 ) -> PageScan {
     let fail = |why: String| PageScan {
