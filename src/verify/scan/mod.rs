@@ -146,6 +146,13 @@ struct Aligned {
     paper: u8,
 }
 
+/// How a page was placed, without its picture: the transform and the ink and paper levels.
+struct Fit {
+    t: Transform,
+    black: u8,
+    paper: u8,
+}
+
 /// One way a scanned page may be laid out: the page frame (size and registration marks) of
 /// one form's page, and the places its code may sit on it.
 struct Layout<'a> {
@@ -240,7 +247,7 @@ fn scan_page(
     levels::flatten(&mut img);
     // The first layout whose marks were found, kept for a page whose code reads in none: its
     // boxes are still worth measuring and showing.
-    let mut unread: Option<(usize, Transform, u8, u8, String)> = None;
+    let mut unread: Option<(usize, Fit, bool)> = None;
     let mut first_error = None;
     for layout in layouts {
         let placement = match align::locate(&img, &layout.frame) {
@@ -264,24 +271,23 @@ fn scan_page(
                 };
             }
             Err((t, turned)) => {
-                let why = if turned {
-                    "the page code reads in a different orientation from the registration marks"
-                } else {
-                    "the page code could not be read"
-                };
                 // A code read turned says more than one not found at all.
-                if unread.is_none() || (turned && unread.as_ref().is_some_and(|u| !u.4.contains("orientation"))) {
-                    unread = Some((layout.form, t, black, paper, why.to_string()));
+                if unread.as_ref().is_none_or(|(_, _, was_turned)| turned && !was_turned) {
+                    unread = Some((layout.form, Fit { t, black, paper }, turned));
                 }
             }
         }
     }
     match unread {
-        Some((form, t, black, paper, why)) => PageScan {
+        Some((form, Fit { t, black, paper }, turned)) => PageScan {
             index,
             form,
             code: None,
-            problem: Some(why),
+            problem: Some(if turned {
+                "the page code reads in a different orientation from the registration marks".to_string()
+            } else {
+                "the page code could not be read".to_string()
+            }),
             aligned: Some(Aligned { img, t, black, paper }),
             blank: false,
             measured: None,
