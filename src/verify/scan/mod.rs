@@ -11,9 +11,10 @@
 //! (one frame for every page), then each `--profile`'s pages that `fill --form` stamped with
 //! marks and a code (each page its own size and mark positions). The code says which page it
 //! is and must sit in that page's code box; the boxes come from that form's model, page by
-//! page, so a foreign form with its signatures on page 2 is read from page 2. The page code supplies what handwriting cannot be trusted for: the
-//! Microsoft IDs, both admin contacts, the subscription count, and which page of which form
-//! this is. A page whose code cannot be read makes the form not ready: without it formtool
+//! page, so a foreign form with its signatures on page 2 is read from page 2.
+//!
+//! The page code supplies what handwriting cannot be trusted for: the Microsoft IDs, both
+//! admin contacts, the subscription count, and which page of which form this is. A page whose code cannot be read makes the form not ready: without it formtool
 //! cannot tell the page belongs to this transfer.
 //!
 //! Assembling the pages: a page without marks that carries nothing (a duplex scan's back
