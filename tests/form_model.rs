@@ -314,3 +314,33 @@ fn returned_foreign_forms_give_their_expected_verdicts_through_their_profile() {
     let wrong = common::rows_that_differ(&rows);
     assert!(wrong.is_empty(), "{} of {} rows differ:\n{}", wrong.len(), rows.len(), wrong.join("\n"));
 }
+
+/// A printed, signed and scanned return of a two-page foreign form (signatures and checkboxes
+/// on page 2) is read through its profile's stamped page codes and marks; without the profile
+/// the codes are not found and it is never ready.
+#[test]
+fn a_scanned_foreign_form_is_read_through_its_profile_and_names_missing_pages() {
+    let dir = Dir::new();
+    let scan = repo("fixtures/foreign/returned/transfer-letter-scan.pdf");
+    let profile = repo("fixtures/foreign/transfer-letter.profile.toml");
+    let verify = |args: &[&std::path::Path], code: i32| {
+        let mut cmd = dir.formtool();
+        cmd.args(["verify", "--format", "json"]).args(args);
+        json(&cmd.assert().code(code).get_output().stdout.clone())
+    };
+    let report = verify(&[&scan, "--profile".as_ref(), &profile], 0);
+    assert_eq!(report["status"], "ready", "{report}");
+    assert_eq!(report["source"], "scanned", "{report}");
+    let description = Profile::load(&profile).unwrap().description.unwrap();
+    assert_eq!(report["form"], description.as_str(), "{report}");
+
+    let report = verify(&[&scan], 1);
+    assert_eq!(report["status"], "not_ready", "{report}");
+    let integrity = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "integrity").unwrap();
+    assert!(integrity["detail"].as_str().unwrap().contains("--profile"), "{integrity}");
+
+    let half = repo("fixtures/foreign/returned/transfer-letter-scan-page2-missing.pdf");
+    let report = verify(&[&half, "--profile".as_ref(), &profile], 1);
+    let customer = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "signature.customer").unwrap();
+    assert!(customer["detail"].as_str().unwrap().contains("page 2 of the form is not in the scan"), "{customer}");
+}

@@ -54,8 +54,15 @@ pub struct SignatureBox {
 /// scan's orientation (`(x1, x2, y)`, horizontal rules).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodePlace {
+    /// The 1-based page whose code sits here; on the embedded form, 2 stands for every
+    /// continuation page (they share one layout).
+    pub page: usize,
     pub code_box: Rect,
     pub rules: Vec<(f32, f32, f32)>,
+    /// Where `fill` stamped the registration marks on this page of a foreign form (lower-left
+    /// corners: bottom-left, bottom-right, top-left, top-right); `None` on the embedded form,
+    /// whose marks are printed at the same places on every page.
+    pub marks: Option<[[f32; 2]; 4]>,
 }
 
 /// Everything `fill` and `verify` know about a form: which roles it has and where each lives
@@ -141,8 +148,8 @@ impl FormModel {
                 signature_boxes,
                 checkbox_on,
                 code_places: vec![
-                    CodePlace { code_box: first.code_box, rules: first.rules.clone() },
-                    CodePlace { code_box: next.code_box, rules: next.rules.clone() },
+                    CodePlace { page: 1, code_box: first.code_box, rules: first.rules.clone(), marks: None },
+                    CodePlace { page: 2, code_box: next.code_box, rules: next.rules.clone(), marks: None },
                 ],
                 by_field,
                 open_subscriptions: true,
@@ -198,7 +205,9 @@ impl FormModel {
             code_places: profile
                 .page_code
                 .iter()
-                .filter_map(|s| Some(CodePlace { code_box: s.code_box()?, rules: Vec::new() }))
+                .filter_map(|s| {
+                    Some(CodePlace { page: s.page, code_box: s.code_box()?, rules: Vec::new(), marks: s.marks })
+                })
                 .collect(),
             by_field,
             open_subscriptions: false,

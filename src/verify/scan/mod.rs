@@ -4,16 +4,23 @@
 //!
 //! Per page: decode the picture to grey ([`raster`]), even out uneven lighting ([`levels`]),
 //! find the four registration marks and fit the page transform ([`align`]), read the QR page code in its box (rqrr on an upright,
-//! resampled crop), and — on page 1 — measure the ink inside each signature box, checkbox and
-//! admin field ([`ink`]). The page code supplies what handwriting cannot be trusted for: the
-//! Microsoft IDs, both admin contacts, the subscription count, and which page of which form
-//! this is. A page whose code cannot be read makes the form not ready: without it formtool
+//! resampled crop), and measure the ink inside each signature box, checkbox and admin field
+//! the form has on that page ([`ink`]).
+//!
+//! Which form: a page is tried as each form in turn until its code reads — the embedded form
+//! (one frame for every page), then each `--profile`'s pages that `fill --form` stamped with
+//! marks and a code (each page its own size and mark positions). The code says which page it
+//! is and must sit in that page's code box; the boxes come from that form's model, page by
+//! page, so a foreign form with its signatures on page 2 is read from page 2.
+//!
+//! The page code supplies what handwriting cannot be trusted for: the Microsoft IDs, both
+//! admin contacts, the subscription count, and which page of which form this is. A page whose code cannot be read makes the form not ready: without it formtool
 //! cannot tell the page belongs to this transfer.
 //!
 //! Assembling the pages: a page without marks that carries nothing (a duplex scan's back
 //! side, [`levels::is_blank`]) is skipped and named. A page in the scan twice is accepted when
-//! the copies agree — page 1's copies are each measured and must read the same in every box —
-//! and refused when they differ, for then they are different sheets.
+//! the copies agree — each copy is measured and must read the same in every box — and refused
+//! when they differ, for then they are different sheets.
 //!
 //! With `--evidence DIR`, every box is written as an upright PNG crop, as formtool saw it, so a
 //! person can check an "uncertain" verdict in seconds.
@@ -41,7 +48,7 @@ use crate::form::code::{
     KEY_CURRENT_PARTNER_ADMIN, KEY_CURRENT_PARTNER_ID, KEY_CUSTOMER_ID, KEY_CUSTOMER_ORGANIZATION,
     KEY_NEW_PARTNER_ADMIN, KEY_NEW_PARTNER_ID, KEY_SUBSCRIPTION_IDS, KEY_SUBSCRIPTIONS, PageCode, transfer_digest,
 };
-use crate::form::{FieldKind, FormModel, Party, Rect, Role};
+use crate::form::{CodePlace, FieldKind, FormModel, Party, Rect, Role};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
 use crate::verify::VerifyOptions;
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source};
@@ -78,16 +85,22 @@ pub struct ScanReading {
     pub organization: Option<String>,
     pub subscriptions: Vec<String>,
     pub crops: Vec<Crop>,
+    /// The foreign form the scan was read as (its profile's description); `None` for the
+    /// embedded form.
+    pub form: Option<String>,
 }
 
 /// Fill `report` (already named and hashed) from the scanned document, and write the evidence
 /// crops if asked to.
 pub fn fill_report(report: &mut FormReport, doc: &Document, options: &VerifyOptions) {
-    let reading = read(doc, options.expect.as_deref());
+    let reading = read(doc, options.expect.as_deref(), &options.forms);
     report.source = Some(Source::Scanned);
     report.customer =
         Some(CustomerSummary { organization: reading.organization.clone(), microsoft_id: reading.customer_id.clone() });
     report.subscriptions = reading.subscriptions.clone();
+    if reading.form.is_some() {
+        report.form = reading.form.clone();
+    }
     report.checks = reading.checks;
     if let Some(evidence) = &options.evidence
         && let Err(why) = write_evidence(&report.file, &reading.crops, evidence)
@@ -111,6 +124,9 @@ pub fn write_evidence(file: &str, crops: &[Crop], evidence: &Evidence) -> Result
 struct PageScan {
     /// 1-based position in the PDF.
     index: usize,
+    /// Which of the forms tried (0: the embedded form, then each `--profile`'s) the page's
+    /// code was read through, or the unread page was aligned as.
+    form: usize,
     code: Option<PageCode>,
     /// Why the page, or its code, could not be read.
     problem: Option<String>,
@@ -119,9 +135,9 @@ struct PageScan {
     aligned: Option<Aligned>,
     /// A page that carries nothing (a duplex scan's back side): skipped.
     blank: bool,
-    /// Page 1's boxes, measured as soon as the page is read (a scan may hold page 1 more than
-    /// once; the pictures are not kept).
-    measured: Option<Page1>,
+    /// The boxes of this page, measured as soon as its code is read (a scan may hold a page
+    /// more than once; the pictures are not kept).
+    measured: Option<PageBoxes>,
 }
 
 struct Aligned {
@@ -131,29 +147,98 @@ struct Aligned {
     paper: u8,
 }
 
-/// Read every page of a scan and build the checks.
-pub fn read(doc: &Document, expect: Option<&[Transfer]>) -> ScanReading {
+/// How a page was placed, without its picture: the transform and the ink and paper levels.
+struct Fit {
+    t: Transform,
+    black: u8,
+    paper: u8,
+}
+
+/// One way a scanned page may be laid out: the page frame (size and registration marks) of
+/// one form's page, and the places its code may sit on it.
+struct Layout<'a> {
+    /// Index into the forms tried.
+    form: usize,
+    frame: align::Frame,
+    places: Vec<&'a CodePlace>,
+}
+
+/// Every layout a scanned page may have: the embedded form's (one frame for all its pages),
+/// then each foreign form's pages that `fill` stamped with marks and a code.
+fn layouts<'a>(forms: &[&'a FormModel]) -> Vec<Layout<'a>> {
+    let mut out = Vec::new();
+    for (form, model) in forms.iter().enumerate() {
+        if model.embedded {
+            out.push(Layout { form, frame: align::Frame::embedded(), places: model.code_places.iter().collect() });
+            continue;
+        }
+        for place in &model.code_places {
+            let (Some(marks), Some(size)) =
+                (place.marks, place.page.checked_sub(1).and_then(|i| model.page_sizes.get(i)))
+            else {
+                continue;
+            };
+            out.push(Layout { form, frame: align::Frame::stamped(*size, marks), places: vec![place] });
+        }
+    }
+    out
+}
+
+/// Whether a code saying it is page `page` belongs in `place` of a form: the embedded
+/// form's continuation pages share one place.
+fn code_fits(place: &CodePlace, page: usize, embedded: bool) -> bool {
+    if embedded { (page == 1) == (place.page == 1) } else { page == place.page }
+}
+
+/// Read every page of a scan and build the checks. `profiles` are the foreign forms the scan
+/// may be a return of (besides the embedded form, always tried first).
+pub fn read(doc: &Document, expect: Option<&[Transfer]>, profiles: &[FormModel]) -> ScanReading {
+    let forms: Vec<&FormModel> = std::iter::once(FormModel::embedded()).chain(profiles.iter()).collect();
+    let layouts = layouts(&forms);
     let page_ids: Vec<lopdf::ObjectId> = doc.get_pages().values().copied().collect();
     let mut pages = Vec::new();
+    // The layouts in the order they are tried: after a page's code reads, the next page is
+    // likeliest the next page of the same form, so that layout goes first (the embedded
+    // form's pages share one); a scan of the embedded form keeps it first throughout.
+    let mut order: Vec<&Layout> = layouts.iter().collect();
     for (i, id) in page_ids.iter().enumerate().take(MAX_PAGES) {
-        let mut page = scan_page(doc, *id, i + 1);
-        // Pictures are large: keep only what page 1's boxes need.
+        let mut page = scan_page(doc, *id, i + 1, &order, &forms);
         if let Some(code) = &page.code {
-            if code.page == 1 {
-                page.measured = page.aligned.as_ref().map(measure_page1);
-            }
+            let next = |l: &Layout| {
+                let same_form = l.form == page.form;
+                let next_page = l.places.iter().any(|p| code_fits(p, code.page + 1, forms[l.form].embedded));
+                (!same_form, !next_page)
+            };
+            order.sort_by_key(|l| next(l));
+        }
+        // Pictures are large: keep only what the page's boxes need.
+        if let Some(code) = &page.code {
+            page.measured = page.aligned.as_ref().map(|a| measure_page(forms[page.form], code.page, a));
             page.aligned = None;
         }
         pages.push(page);
     }
     let too_many = page_ids.len() > MAX_PAGES;
-    build(pages, too_many, expect)
+    build(pages, too_many, expect, &forms)
 }
 
-/// Decode, align and read the code of one page.
-fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan {
-    let fail =
-        |why: String| PageScan { index, code: None, problem: Some(why), aligned: None, blank: false, measured: None };
+/// Decode one page, then align it and read its code as each layout in turn until a code reads.
+fn scan_page(
+    doc: &Document,
+    page_id: lopdf::ObjectId,
+    index: usize,
+    layouts: &[&Layout],
+    forms: &[&FormModel],
+) -> PageScan {
+    let fail = |why: String| PageScan {
+        index,
+        form: 0,
+        code: None,
+        problem: Some(why),
+        aligned: None,
+        blank: false,
+        measured: None,
+    };
     let mut img = match raster::page_image(doc, page_id) {
         Ok(img) => img,
         Err(why) => return fail(why),
@@ -161,79 +246,97 @@ fn scan_page(doc: &Document, page_id: lopdf::ObjectId, index: usize) -> PageScan
     // An unevenly lit page (a flatbed's lid left open) is evened out before marks and ink are
     // looked for; an evenly lit one is left as it is.
     levels::flatten(&mut img);
-    let placement = match align::locate(&img, &align::Frame::embedded()) {
-        Ok(p) => p,
-        Err(_) if levels::is_blank(&img) => {
-            return PageScan { blank: true, ..fail("the page is blank".into()) };
+    // The first layout whose marks were found, kept for a page whose code reads in none: its
+    // boxes are still worth measuring and showing.
+    let mut unread: Option<(usize, Fit, bool)> = None;
+    let mut first_error = None;
+    for layout in layouts {
+        let placement = match align::locate(&img, &layout.frame) {
+            Ok(p) => p,
+            Err(why) => {
+                first_error.get_or_insert(why);
+                continue;
+            }
+        };
+        let (black, paper) = (placement.black, placement.paper);
+        match read_code(&img, placement, layout, forms[layout.form].embedded) {
+            Ok((code, t)) => {
+                return PageScan {
+                    index,
+                    form: layout.form,
+                    code: Some(code),
+                    problem: None,
+                    aligned: Some(Aligned { img, t, black, paper }),
+                    blank: false,
+                    measured: None,
+                };
+            }
+            Err((t, turned)) => {
+                // A code read turned says more than one not found at all.
+                if unread.as_ref().is_none_or(|(_, _, was_turned)| turned && !was_turned) {
+                    unread = Some((layout.form, Fit { t, black, paper }, turned));
+                }
+            }
         }
-        Err(why) => return fail(why),
-    };
-    let model = FormModel::embedded();
-    let (first, next) = (&model.code_places[0], &model.code_places[1]);
-    let (first_box, next_box) = (first.code_box, next.code_box);
+    }
+    match unread {
+        Some((form, Fit { t, black, paper }, turned)) => PageScan {
+            index,
+            form,
+            code: None,
+            problem: Some(if turned {
+                "the page code reads in a different orientation from the registration marks".to_string()
+            } else {
+                "the page code could not be read".to_string()
+            }),
+            aligned: Some(Aligned { img, t, black, paper }),
+            blank: false,
+            measured: None,
+        },
+        None if levels::is_blank(&img) => PageScan { blank: true, ..fail("the page is blank".into()) },
+        None => fail(first_error.unwrap_or_else(|| "no registration marks found".into())),
+    }
+}
+
+/// Read the code of a page placed as `layout`: the code and the fit it was read with, or the
+/// likeliest fit and whether a code read only in another orientation.
+fn read_code(
+    img: &Gray,
+    placement: align::Placement,
+    layout: &Layout,
+    embedded: bool,
+) -> Result<(PageCode, Transform), (Transform, bool)> {
     // Which orientation and which page kind puts a code where a code is: a QR code is about
     // half dark, anything else on the form far less. Try the likeliest first.
     let thr = ink::threshold(placement.black, placement.paper);
     // The rules under the headings are a second cue, one that does not need the code: along
     // them nearly every point is dark when the orientation and page kind are right.
-    let (first_rules, next_rules) = (first.rules.clone(), next.rules.clone());
-    let mut tries: Vec<(f32, usize, Rect)> = Vec::new();
-    for (k, fit) in placement.fits.into_iter().enumerate() {
+    let mut tries: Vec<(f32, usize, &CodePlace)> = Vec::new();
+    for (k, fit) in placement.fits.iter().enumerate() {
         let small_fit = fit.reduced(placement.factor as f32);
-        for (code_box, rules) in [(first_box, &first_rules), (next_box, &next_rules)] {
-            let crop = align::resample(&placement.small, &small_fit, &code_box, 0.5);
+        for place in &layout.places {
+            let crop = align::resample(&placement.small, &small_fit, &place.code_box, 0.5);
             let dark = crop.data.iter().filter(|v| **v < thr).count() as f32 / crop.data.len().max(1) as f32;
-            tries.push((dark + rules_dark(&img, &fit, rules, placement.black, placement.paper), k, code_box));
+            tries.push((dark + rules_dark(img, fit, &place.rules, placement.black, placement.paper), k, place));
         }
     }
     tries.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut found = None;
     let mut turned = false;
-    for (_, k, code_box) in &tries {
+    for (_, k, place) in &tries {
         let (read, fit) = if placement.marks < 4 {
-            read_partial(&img, &placement, *k, code_box)
+            read_partial(img, &placement, *k, &place.code_box)
         } else {
-            (qr::read(&img, &placement.fits[*k], code_box), placement.fits[*k])
+            (qr::read(img, &placement.fits[*k], &place.code_box), placement.fits[*k])
         };
         match read {
-            CodeRead::Found(code) => {
-                // The code must be the one this box holds: page 1's box has page 1's code.
-                if (code.page == 1) == (*code_box == first_box) {
-                    found = Some((code, fit));
-                    break;
-                }
-            }
+            // The code must be the one this place holds: page 1's place has page 1's code.
+            CodeRead::Found(code) if code_fits(place, code.page, embedded) => return Ok((code, fit)),
+            CodeRead::Found(_) | CodeRead::None => {}
             CodeRead::Turned => turned = true,
-            CodeRead::None => {}
         }
     }
-    let (black, paper) = (placement.black, placement.paper);
-    match found {
-        Some((code, t)) => PageScan {
-            index,
-            code: Some(code),
-            problem: None,
-            aligned: Some(Aligned { img, t, black, paper }),
-            blank: false,
-            measured: None,
-        },
-        None => {
-            let t = tries.first().map(|(_, k, _)| placement.fits[*k]).unwrap_or(placement.fits[0]);
-            let why = if turned {
-                "the page code reads in a different orientation from the registration marks".to_string()
-            } else {
-                "the page code could not be read".to_string()
-            };
-            PageScan {
-                index,
-                code: None,
-                problem: Some(why),
-                aligned: Some(Aligned { img, t, black, paper }),
-                blank: false,
-                measured: None,
-            }
-        }
-    }
+    let t = tries.first().map(|(_, k, _)| placement.fits[*k]).unwrap_or(placement.fits[0]);
+    Err((t, turned))
 }
 
 /// Read the code of a page placed by fewer than four registration marks (fit `k` of the
@@ -291,8 +394,8 @@ const FAINT_SIGNATURE: f32 = 0.8;
 /// Paper shown around each box in the evidence crops.
 const CROP_MARGIN: f32 = 6.0;
 
-/// The boxes of page 1, measured.
-struct Page1 {
+/// The boxes of one page (or, merged, of every page of a form), measured.
+struct PageBoxes {
     signatures: BTreeMap<Party, (Verdict, ink::Ink)>,
     checkboxes: BTreeMap<&'static str, (Verdict, ink::Ink)>,
     /// Per admin party: verdicts for name, email, phone.
@@ -316,9 +419,9 @@ fn interior(crop_rect: &Rect, field: &Rect, inset: f32, r: f32) -> (usize, usize
     (x0, y0, x1, y1)
 }
 
-fn measure_page1(a: &Aligned) -> Page1 {
-    let model = FormModel::embedded();
-    let mut out = Page1 {
+/// Measure the boxes `model` places on page `page`, on its aligned picture.
+fn measure_page(model: &FormModel, page: usize, a: &Aligned) -> PageBoxes {
+    let mut out = PageBoxes {
         signatures: BTreeMap::new(),
         checkboxes: BTreeMap::new(),
         admin_boxes: BTreeMap::new(),
@@ -336,7 +439,7 @@ fn measure_page1(a: &Aligned) -> Page1 {
         ink::measure(crop, interior(crop_rect, rect, inset, r), r, threshold(share, crop))
     };
     for (role, place) in &model.places {
-        let (Some(1), Some(rect)) = (place.page, place.rect) else { continue };
+        let (Some(rect), true) = (place.rect, place.page == Some(page)) else { continue };
         match place.kind {
             FieldKind::Signature => {
                 let Role::Signature(party) = *role else { continue };
@@ -380,7 +483,7 @@ fn measure_page1(a: &Aligned) -> Page1 {
     for party in [Party::CurrentPartner, Party::NewPartner] {
         let rects: Vec<Rect> = [Role::AdminName(party), Role::AdminEmail(party), Role::AdminPhone(party)]
             .iter()
-            .filter_map(|role| model.places.get(role).and_then(|p| p.rect))
+            .filter_map(|role| model.places.get(role).filter(|p| p.page == Some(page)).and_then(|p| p.rect))
             .collect();
         if rects.len() != 3 {
             continue;
@@ -398,7 +501,9 @@ fn measure_page1(a: &Aligned) -> Page1 {
         out.admin_boxes.insert(party, verdicts);
         out.crops.push(Crop { id: format!("admin.{}", party.key()), image: crop });
     }
-    if let Some(rect) = model.places.get(&Role::MicrosoftId(Party::NewPartner)).and_then(|p| p.rect) {
+    if let Some(rect) =
+        model.places.get(&Role::MicrosoftId(Party::NewPartner)).filter(|p| p.page == Some(page)).and_then(|p| p.rect)
+    {
         let r = 3.0;
         let crop_rect = grow(&rect, CROP_MARGIN);
         let crop = align::resample(&a.img, &a.t, &crop_rect, r);
@@ -406,6 +511,17 @@ fn measure_page1(a: &Aligned) -> Page1 {
         out.crops.push(Crop { id: "id.new_partner".to_string(), image: crop });
     }
     out
+}
+
+impl PageBoxes {
+    /// Add the boxes of another page of the same form.
+    fn merge(&mut self, other: PageBoxes) {
+        self.signatures.extend(other.signatures);
+        self.checkboxes.extend(other.checkboxes);
+        self.admin_boxes.extend(other.admin_boxes);
+        self.new_partner_id_box = self.new_partner_id_box.or(other.new_partner_id_box);
+        self.crops.extend(other.crops);
+    }
 }
 
 fn attest_id(role: Role) -> &'static str {
@@ -428,11 +544,11 @@ fn code_guid(v: &str) -> Option<String> {
     normalize_guid(v)
 }
 
-/// Build every check from the pages read.
-fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) -> ScanReading {
+/// Build every check from the pages read, as boxes of the form page 1 was read as.
+fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>, forms: &[&FormModel]) -> ScanReading {
     let code1: Option<PageCode> = pages.iter().filter_map(|p| p.code.clone()).find(|c| c.page == 1);
-    // Every copy of page 1 must show the same handwriting; the first is the one read.
-    let copies = page1_copies(&pages);
+    // Every copy of a page must show the same handwriting; the first is the one read.
+    let copies = page_copies(&pages);
     // Page 1's picture: the (first) page whose code says 1, else (when no code says 1) the one
     // aligned page whose code could not be read — its boxes are still worth measuring and
     // showing.
@@ -441,8 +557,11 @@ fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) 
             pages.iter().enumerate().filter(|(_, p)| p.code.is_none() && p.aligned.is_some()).map(|(i, _)| i).collect();
         (code1.is_none() && unread.len() == 1).then(|| unread[0])
     });
+    // The form the scan is a return of: the one its page 1 (else any page) was read as.
+    let form = page1_at.or_else(|| pages.iter().position(|p| p.code.is_some())).map(|i| pages[i].form).unwrap_or(0);
+    let model = forms[form];
     let page1 = match page1_at {
-        Some(i) => pages[i].measured.take().or_else(|| pages[i].aligned.as_ref().map(measure_page1)),
+        Some(i) => pages[i].measured.take().or_else(|| pages[i].aligned.as_ref().map(|a| measure_page(model, 1, a))),
         None => None,
     };
     let page1_scan = page1_at.map(|i| &pages[i]);
@@ -453,21 +572,42 @@ fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) 
         }
         _ => String::new(),
     };
-    let no_page1 = || match pages.iter().find(|p| p.code.is_none() && !p.blank) {
+    // A foreign form may have boxes on later pages (signatures and checkboxes on page 2): add
+    // the first copy of each.
+    let mut boxes = page1;
+    let mut merged = vec![1];
+    for page in pages.iter_mut().filter(|p| p.form == form) {
+        let Some(n) = page.code.as_ref().map(|c| c.page) else { continue };
+        if merged.contains(&n) {
+            continue;
+        }
+        merged.push(n);
+        if let Some(more) = page.measured.take() {
+            match &mut boxes {
+                Some(b) => b.merge(more),
+                None => boxes = Some(more),
+            }
+        }
+    }
+    let page1 = boxes;
+    let no_page = |n: usize| match pages.iter().find(|p| p.code.is_none() && !p.blank) {
         Some(p) => format!(
-            "page 1 of the form is not in the scan or could not be read (page {} of the scan: {})",
+            "page {n} of the form is not in the scan or could not be read (page {} of the scan: {})",
             p.index,
             p.problem.as_deref().unwrap_or("unreadable")
         ),
-        None => "page 1 of the form is not in the scan".to_string(),
+        None => format!("page {n} of the form is not in the scan"),
     };
+    let no_page1 = || no_page(1);
+    // The page a role's box is on, to say which page is missing when its box was not read.
+    let page_of = |role: Role| model.places.get(&role).and_then(|p| p.page).unwrap_or(1);
 
     let mut checks = Vec::new();
     for party in Party::ALL {
         let id = format!("signature.{}", party.key());
         let title = party.title();
         let check = match page1.as_ref().and_then(|p| p.signatures.get(&party)) {
-            None => Check::new(id, false, Method::Ink, no_page1()),
+            None => Check::new(id, false, Method::Ink, no_page(page_of(Role::Signature(party)))),
             Some((Verdict::Marked, i)) => Check::new(
                 id,
                 true,
@@ -555,7 +695,7 @@ fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) 
             "the customer agreement box"
         };
         let check = match page1.as_ref().and_then(|p| p.checkboxes.get(id)) {
-            None => Check::new(id, false, Method::Ink, no_page1()),
+            None => Check::new(id, false, Method::Ink, no_page(page_of(role))),
             Some((Verdict::Marked, _)) => Check::new(id, true, Method::Ink, format!("{what} is marked{page1_note}")),
             Some((Verdict::Blank, _)) => {
                 Check::new(id, false, Method::Ink, format!("{what} is not ticked{page1_note}"))
@@ -569,12 +709,19 @@ fn build(mut pages: Vec<PageScan>, too_many: bool, expect: Option<&[Transfer]>) 
         };
         checks.push(check);
     }
-    checks.push(integrity_check(&pages, too_many, subscription_count, &copies));
+    checks.push(integrity_check(&pages, too_many, subscription_count, &copies, forms, model));
     if let Some(expected) = expect {
         checks.push(expect_check(code1.as_ref(), expected));
     }
     let (organization, subscriptions) = transfer_named(&pages, code1.as_ref(), expect);
-    ScanReading { checks, customer_id, organization, subscriptions, crops: page1.map(|p| p.crops).unwrap_or_default() }
+    ScanReading {
+        checks,
+        customer_id,
+        organization,
+        subscriptions,
+        crops: page1.map(|p| p.crops).unwrap_or_default(),
+        form: (!model.embedded).then(|| model.description.clone()),
+    }
 }
 
 /// Which transfer the scan is: the customer's organization and the subscription IDs the page
@@ -642,7 +789,7 @@ fn new_partner_id_by_hand(found: Option<Verdict>) -> Check {
     }
 }
 
-fn admin_checks(code1: Option<&PageCode>, page1: Option<&Page1>, no_page1: &dyn Fn() -> String) -> Vec<Check> {
+fn admin_checks(code1: Option<&PageCode>, page1: Option<&PageBoxes>, no_page1: &dyn Fn() -> String) -> Vec<Check> {
     let key = |p: Party| if p == Party::CurrentPartner { KEY_CURRENT_PARTNER_ADMIN } else { KEY_NEW_PARTNER_ADMIN };
     let parse = |p: Party| -> Option<(String, String, String)> {
         let v = code_value(code1?, key(p))?;
@@ -732,32 +879,34 @@ fn admin_checks(code1: Option<&PageCode>, page1: Option<&Page1>, no_page1: &dyn 
         .collect()
 }
 
-/// Page 1 read more than once (the same sheet scanned twice): where the copies are, and how
-/// their handwriting differs (empty when every box reads the same).
-struct Copies {
-    differences: Vec<String>,
+/// Pages read more than once (the same sheet scanned twice): per page of the form with
+/// copies, how their handwriting differs from the first copy's (empty when every box reads
+/// the same).
+fn page_copies(pages: &[PageScan]) -> BTreeMap<usize, Vec<String>> {
+    let mut by_page: BTreeMap<usize, Vec<(usize, &PageBoxes)>> = BTreeMap::new();
+    for p in pages {
+        if let (Some(code), Some(m)) = (&p.code, &p.measured) {
+            by_page.entry(code.page).or_default().push((p.index, m));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (n, copies) in by_page.into_iter().filter(|(_, c)| c.len() > 1) {
+        let (first_at, first) = copies[0];
+        let mut differences = Vec::new();
+        for (at, other) in &copies[1..] {
+            differences.extend(page_differences(first, other).into_iter().map(|(name, there, here)| {
+                format!("the {name} holds {there} on page {first_at} of the scan and {here} on page {at}")
+            }));
+        }
+        out.insert(n, differences);
+    }
+    out
 }
 
-/// Compare every copy of page 1 with the first, box by box.
-fn page1_copies(pages: &[PageScan]) -> Option<Copies> {
-    let copies: Vec<(usize, &Page1)> = pages.iter().filter_map(|p| p.measured.as_ref().map(|m| (p.index, m))).collect();
-    let (first_at, first) = *copies.first()?;
-    if copies.len() < 2 {
-        return None;
-    }
-    let mut differences = Vec::new();
-    for (at, other) in &copies[1..] {
-        differences.extend(page1_differences(first, other).into_iter().map(|(name, there, here)| {
-            format!("the {name} holds {there} on page {first_at} of the scan and {here} on page {at}")
-        }));
-    }
-    Some(Copies { differences })
-}
-
-/// How two readings of page 1 differ: per box that differs, its name and what each holds.
+/// How two readings of a page differ: per box that differs, its name and what each holds.
 /// Only handwriting against no clear handwriting counts: two scans of one sheet can read a
 /// faint speck once as a little ink and once as nothing, and no check turns on that.
-fn page1_differences(a: &Page1, b: &Page1) -> Vec<(String, String, String)> {
+fn page_differences(a: &PageBoxes, b: &PageBoxes) -> Vec<(String, String, String)> {
     fn what(v: Verdict) -> &'static str {
         match v {
             Verdict::Marked => "handwriting",
@@ -806,7 +955,14 @@ fn page1_differences(a: &Page1, b: &Page1) -> Vec<(String, String, String)> {
 /// strokes.
 const SAME_SPAN: f32 = 0.15;
 
-fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usize>, copies: &Option<Copies>) -> Check {
+fn integrity_check(
+    pages: &[PageScan],
+    too_many: bool,
+    subscriptions: Option<usize>,
+    copies: &BTreeMap<usize, Vec<String>>,
+    forms: &[&FormModel],
+    model: &FormModel,
+) -> Check {
     let mut problems = Vec::new();
     // What was accepted but is worth saying: blank back sides, pages scanned twice.
     let mut notes = Vec::new();
@@ -826,6 +982,10 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
     let codes: Vec<(usize, &PageCode)> = pages.iter().filter_map(|p| p.code.as_ref().map(|c| (p.index, c))).collect();
     if codes.is_empty() {
         problems.push("no page code could be read, so the pages cannot be tied to a transfer".into());
+        if forms.len() == 1 {
+            // Only the embedded form was tried: a foreign form's code sits where its profile says.
+            problems.push("if this is a scan of a foreign form, pass its profile with --profile FILE".into());
+        }
         problems.extend(notes);
         return Check::new("integrity", false, Method::Code, problems.join("; "));
     }
@@ -835,6 +995,13 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
     if digests.len() > 1 {
         problems
             .push(format!("the pages come from different forms (their codes carry digests {})", digests.join(", ")));
+    }
+    let mut read_as: Vec<&str> =
+        pages.iter().filter(|p| p.code.is_some()).map(|p| forms[p.form].description.as_str()).collect();
+    read_as.sort();
+    read_as.dedup();
+    if read_as.len() > 1 {
+        problems.push(format!("the pages are of different forms ({})", read_as.join("; ")));
     }
     let mut totals: Vec<usize> = codes.iter().map(|(_, c)| c.pages).collect();
     totals.sort();
@@ -851,13 +1018,13 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
             let at: Vec<String> = codes.iter().filter(|(_, c)| c.page == n).map(|(i, _)| i.to_string()).collect();
             let twice =
                 format!("page {n} of {total} is in the scan {count} times (pages {} of the scan)", at.join(", "));
-            match copies {
-                Some(c) if n == 1 && !c.differences.is_empty() => problems.push(format!(
+            match copies.get(&n) {
+                Some(differences) if !differences.is_empty() => problems.push(format!(
                     "{twice} and the copies differ, so they are different sheets: {}",
-                    c.differences.join("; ")
+                    differences.join("; ")
                 )),
-                // Page 1's copies read the same in every box; later pages carry no handwriting,
-                // and their codes (digest, page number) are the same.
+                // The copies read the same in every box (a page without boxes carries no
+                // handwriting), and their codes (digest, page number) are the same.
                 _ => notes.push(format!("{twice}: identical copies, the first is read")),
             }
         }
@@ -868,7 +1035,7 @@ fn integrity_check(pages: &[PageScan], too_many: bool, subscriptions: Option<usi
         }
     }
     if let Some(n) = subscriptions {
-        let need = FormModel::embedded().pages_for(n);
+        let need = model.pages_for(n);
         if need != total {
             problems.push(format!("the code says {n} subscription(s), which take {need} page(s), not {total}"));
         }
