@@ -340,3 +340,22 @@ fn ready_dir_names_scans_from_their_page_codes() {
         std::fs::read_dir(dir.path("up")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert!(!names.iter().any(|n| n.contains("no-subscription")), "{names:?}");
 }
+
+/// A page whose picture is a sliver (one pixel wide, or two rows high) is narrower than one
+/// block of the reduced copies the blank-page test and the mark finder make: it is read as
+/// "no form here", never an internal error (it read past the picture's rows once).
+#[test]
+fn a_sliver_of_a_picture_is_not_a_form_and_not_an_internal_error() {
+    use lopdf::dictionary;
+    for (w, h, ramp) in [(1u32, 3000u32, false), (2, 3000, true), (3000, 2, true), (3, 3, false)] {
+        let data: Vec<u8> =
+            (0..w * h).map(|i| if ramp { (120 + (i % w) * 135 / w.max(1)) as u8 } else { (i % 251) as u8 }).collect();
+        let pdf = image_pdf(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+            "BitsPerComponent" => 8, "ColorSpace" => "DeviceGray" },
+            data,
+        );
+        let report = formtool::verify::checks::verify_bytes("sliver.pdf", &pdf, &Default::default());
+        assert_eq!(report.status.as_str(), "not_ready", "{w}×{h}: {:?}", report.error);
+    }
+}

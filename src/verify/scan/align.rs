@@ -467,7 +467,14 @@ fn fit_homography(pairs: &[Pair]) -> Option<Transform> {
 
 /// The picture reduced by `k` in both directions, each pixel the mean of a k × k block.
 pub fn downscale(img: &Gray, k: usize) -> Gray {
-    let (w, h) = ((img.width / k).max(1), (img.height / k).max(1));
+    let k = k.max(1);
+    let (w, h) = (img.width / k, img.height / k);
+    if w == 0 || h == 0 {
+        // A picture narrower than one block (a sliver, not a page): one pixel of its mean, so
+        // that nothing is found in it rather than reading past its rows.
+        let mean = img.data.iter().map(|v| *v as u64).sum::<u64>() / img.data.len().max(1) as u64;
+        return Gray { width: 1, height: 1, data: vec![mean as u8] };
+    }
     let mut sums = vec![0u32; w];
     let mut data = Vec::with_capacity(w * h);
     for by in 0..h {
