@@ -163,22 +163,35 @@ fn everything_taken_from_the_pdf_is_escaped() {
 }
 
 /// Crops are named by file stem: two forms of one report with the same name never show each
-/// other's crops.
+/// other's crops, in the page or on disk.
 #[test]
 fn forms_sharing_a_file_name_do_not_share_crops() {
     let dir = Dir::new();
     dir.write("a/form.pdf", std::fs::read(repo("fixtures/returned/mixed-algorithms.pdf")).unwrap());
     dir.write("b/form.pdf", std::fs::read(repo("fixtures/scans/signed-300-gray.pdf")).unwrap());
-    dir.formtool().args(["verify", "a", "b", "--evidence", "ev", "--report", "r.html"]).assert().success();
+    dir.write("c/other.pdf", std::fs::read(repo("fixtures/returned/mixed-algorithms.pdf")).unwrap());
+    let out =
+        dir.formtool().args(["verify", "a", "b", "c", "--evidence", "ev", "--report", "r.html"]).assert().success();
+    // On disk too: no crop named `form.*` (it would be one form's paper under both names),
+    // a warning naming the clash, and the other form's crops as usual.
+    let written: Vec<String> = std::fs::read_dir(dir.path("ev"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!written.iter().any(|n| n.starts_with("form.")), "{written:?}");
+    assert!(written.iter().any(|n| n.starts_with("other.")), "{written:?}");
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("also named form"), "{stderr}");
     let page = String::from_utf8(dir.read("r.html")).unwrap();
     let dom = tl::parse(&page, tl::ParserOptions::default()).unwrap();
     let parser = dom.parser();
     let cards = all(&dom, "article.card");
-    assert_eq!(cards.len(), 2);
-    for card in cards {
+    assert_eq!(cards.len(), 3);
+    for card in &cards[..2] {
         assert!(within(card, parser, "img").is_empty());
         assert!(text(card, parser).contains("same file name"));
     }
+    assert!(!within(cards[2], parser, "img").is_empty());
 }
 
 /// `--format html` wins over the extension, and `.htm` is HTML too.

@@ -84,6 +84,20 @@ pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 /// How deep folders are searched.
 const MAX_DEPTH: usize = 32;
 
+/// The evidence stems (`--evidence` names crops `<stem>.<check>.png`) that more than one of
+/// `files` has: those forms get no crops rather than crops another form may overwrite.
+fn shared_stems(files: &[PathBuf]) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut shared = std::collections::BTreeSet::new();
+    for f in files {
+        let stem = crate::verify::scan::evidence_stem(&f.to_string_lossy());
+        if !seen.insert(stem.clone()) {
+            shared.insert(stem);
+        }
+    }
+    shared
+}
+
 /// Expand the command-line paths: files as given, folders searched for `*.pdf` (any case),
 /// symbolic links to folders not followed. Sorted within each folder.
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
@@ -212,11 +226,11 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
         Some(p) => Some(crate::input::load(p, false)?.transfers),
         None => None,
     };
-    let evidence = match &args.evidence {
+    let mut evidence = match &args.evidence {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Failure::usage(format!("{}: cannot create: {e}", dir.display())))?;
-            Some(crate::verify::scan::Evidence { dir: dir.clone(), force: args.force })
+            Some(crate::verify::scan::Evidence { dir: dir.clone(), force: args.force, ..Default::default() })
         }
         None => None,
     };
@@ -224,12 +238,15 @@ pub fn run(args: &VerifyArgs) -> CommandResult {
     for path in &args.profile {
         forms.push(FormModel::from_profile(&Profile::load(path)?));
     }
-    let options = Arc::new(VerifyOptions { trust, expect, evidence, forms });
     let limit = file_time_limit();
     let files = expand_paths(&args.paths)?;
     if files.is_empty() {
         return Err(Failure::usage("no PDF files to verify"));
     }
+    if let Some(evidence) = evidence.as_mut() {
+        evidence.shared_stems = shared_stems(&files);
+    }
+    let options = Arc::new(VerifyOptions { trust, expect, evidence, forms });
     let single = args.paths.len() == 1 && files.len() == 1 && !args.paths[0].is_dir();
     let progress = if std::io::stderr().is_terminal() && files.len() > 1 {
         let bar = ProgressBar::new(files.len() as u64);

@@ -225,7 +225,7 @@ impl<'a> Signed<'a> {
 
 /// The file stem the evidence crops of `r` are named by.
 fn stem(r: &FormReport) -> Option<String> {
-    Path::new(&r.file).file_stem().map(|s| s.to_string_lossy().into_owned())
+    Some(crate::verify::scan::evidence_stem(&r.file))
 }
 
 /// The evidence crops written for `r`: one per check id (and the integrity comparison), as

@@ -61,10 +61,19 @@ use raster::Gray;
 pub const MAX_PAGES: usize = 40;
 
 /// `--evidence DIR`: where crops go, and whether existing crops may be replaced.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Evidence {
     pub dir: PathBuf,
     pub force: bool,
+    /// File stems that more than one form of the batch has (`a/form.pdf`, `b/form.pdf`).
+    /// Crops are named by stem, so those forms get none: one form's crops under a name that
+    /// also means another form would show a reviewer the wrong paper.
+    pub shared_stems: std::collections::BTreeSet<String>,
+}
+
+/// The file stem a form's evidence crops are named by.
+pub fn evidence_stem(file: &str) -> String {
+    Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "form".into())
 }
 
 /// One upright crop of a box, named by the check it supports.
@@ -111,7 +120,10 @@ pub fn fill_report(report: &mut FormReport, doc: &Document, options: &VerifyOpti
 
 /// Write each crop as `<dir>/<form-file-stem>.<check-id>.png`, atomically.
 pub fn write_evidence(file: &str, crops: &[Crop], evidence: &Evidence) -> Result<(), String> {
-    let stem = Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "form".into());
+    let stem = evidence_stem(file);
+    if evidence.shared_stems.contains(&stem) {
+        return Err(format!("another form of this batch is also named {stem}; rename one to get its crops"));
+    }
     for crop in crops {
         let path = evidence.dir.join(format!("{stem}.{}.png", crop.id));
         let png = crop.image.png()?;
