@@ -704,18 +704,7 @@ mod tests {
         // Draw the four marks of a page at 2 px/pt rotated by 3°, then find them.
         let (s, a) = (2.0f32, 3f32.to_radians());
         let t = Transform::affine([s * a.cos(), s * a.sin(), 40.0, s * a.sin(), -s * a.cos(), 1600.0]);
-        let mut img = Gray::white(1300, 1700).unwrap();
-        for (x, y) in registration_marks() {
-            for i in 0..56 {
-                for j in 0..56 {
-                    let (u, v) = t.apply(x + i as f32 / 4.0, y + j as f32 / 4.0);
-                    let (u, v) = (u as usize, v as usize);
-                    if u < img.width && v < img.height {
-                        img.data[v * img.width + u] = 0;
-                    }
-                }
-            }
-        }
+        let img = page_with_marks(&t, &[]);
         let p = locate(&img, &Frame::embedded()).unwrap();
         // The marks alone cannot tell a page from its half turn: both fits come back.
         let upright = p.fits.iter().find(|f| f.angle().abs() < 90.0).unwrap();
