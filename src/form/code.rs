@@ -241,7 +241,7 @@ pub fn embedded_page_subscriptions(page: usize, count: usize) -> std::ops::Range
     if page <= 1 {
         return 0..SUBSCRIPTIONS_ON_FIRST_PAGE.min(count);
     }
-    let start = (SUBSCRIPTIONS_ON_FIRST_PAGE + (page - 2) * SUBSCRIPTIONS_PER_CONTINUATION_PAGE).min(count);
+    let start = (crate::form::layout::first_subscription_on_page(page) - 1).min(count);
     start..(start + SUBSCRIPTIONS_PER_CONTINUATION_PAGE).min(count)
 }
 

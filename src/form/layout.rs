@@ -448,6 +448,12 @@ pub fn continuation_page(number: usize, first: usize, count: usize, total_pages:
     b.finish(Some(total_pages))
 }
 
+/// The number (1-based) of the first subscription printed on continuation page `page` (≥ 2):
+/// ten on page 1, then sixty on each continuation page.
+pub fn first_subscription_on_page(page: usize) -> usize {
+    SUBSCRIPTIONS_ON_FIRST_PAGE + 1 + page.saturating_sub(2) * SUBSCRIPTIONS_PER_CONTINUATION_PAGE
+}
+
 /// All pages of a form carrying `subscriptions` subscriptions (at least page 1).
 pub fn pages_for(subscriptions: usize) -> Vec<PageSpec> {
     let extra = subscriptions.saturating_sub(SUBSCRIPTIONS_ON_FIRST_PAGE);
@@ -455,7 +461,7 @@ pub fn pages_for(subscriptions: usize) -> Vec<PageSpec> {
     let total = 1 + continuation;
     let mut pages = vec![first_page_of(if total > 1 { Some(total) } else { None })];
     for k in 0..continuation {
-        let first = SUBSCRIPTIONS_ON_FIRST_PAGE + 1 + k * SUBSCRIPTIONS_PER_CONTINUATION_PAGE;
+        let first = first_subscription_on_page(2 + k);
         let count = (subscriptions + 1 - first).min(SUBSCRIPTIONS_PER_CONTINUATION_PAGE);
         pages.push(continuation_page(2 + k, first, count, total));
     }

@@ -359,8 +359,7 @@ impl Values {
         }
         (2..=pages.min(crate::verify::scan::MAX_PAGES))
             .flat_map(|page| {
-                let first =
-                    layout::SUBSCRIPTIONS_ON_FIRST_PAGE + 1 + (page - 2) * layout::SUBSCRIPTIONS_PER_CONTINUATION_PAGE;
+                let first = layout::first_subscription_on_page(page);
                 let spec = layout::continuation_page(page, first, layout::SUBSCRIPTIONS_PER_CONTINUATION_PAGE, pages);
                 spec.fields
                     .into_iter()
