@@ -1,15 +1,18 @@
 //! Batch benchmark (SPEC section 7): `formtool verify` on a folder of 10,000 forms, through the
-//! release binary, measuring wall time, peak memory of the process (VmHWM) and CPU use
-//! (user + system time over wall time; 200 % is both cores busy).
+//! release binary, measuring wall time, peak memory of the process (`ru_maxrss`) and CPU use
+//! (user + system time over wall time; 200 % is both cores busy), both from `wait4`.
 //!
 //! Run with `cargo bench --bench batch` (`BATCH_FORMS=N` for another folder size). Targets:
 //! peak memory at most 100 MB (reports included), both cores busy. The folder mixes forms filled by formtool and
 //! not signed (not ready) with copies of the digitally signed fixtures (ready and not), the
 //! way a Monday-morning folder of returns looks.
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use formtool::fill::{FillOptions, fill_embedded};
 use formtool::input::{Format, parse_str};
@@ -52,34 +55,20 @@ fn main() {
     let binary = env!("CARGO_BIN_EXE_formtool");
     let report = dir.path().join("out.csv");
     let started = Instant::now();
-    let mut child = Command::new(binary)
+    let running = Command::new(binary)
         .arg("verify")
         .arg(&forms)
         .args(["--format", "csv", "--report"])
         .arg(&report)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("run formtool");
-    let pid = child.id();
-    let (mut peak_kb, mut cpu_ticks) = (0u64, 0u64);
-    let status = loop {
-        if let Some(kb) = vm_hwm_kb(pid) {
-            peak_kb = peak_kb.max(kb);
-        }
-        if let Some(t) = cpu_ticks_of(pid) {
-            cpu_ticks = cpu_ticks.max(t);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let wall = started.elapsed();
+    let usage = child::wait_measured(&running, started);
+    let (wall, peak_kb, status) = (usage.wall, usage.peak_kb, usage.success);
     let rows = std::fs::read_to_string(&report).map(|r| r.lines().count().saturating_sub(1)).unwrap_or(0);
-    assert_eq!(rows, count, "one row per form (exit {status})");
-    // Clock ticks are 100 per second on Linux.
-    let cpu = cpu_ticks as f64 / 100.0;
+    assert_eq!(rows, count, "one row per form (exited successfully: {status})");
+    let cpu = usage.cpu.as_secs_f64();
     println!(
         "verify: {count} forms in {:.2} s ({:.0} forms/s), peak memory {:.1} MB, CPU {:.0} % (user+sys {:.1} s)",
         wall.as_secs_f64(),
@@ -92,20 +81,4 @@ fn main() {
         "targets: peak memory <= 100 MB: {}; both cores busy (~200 %)",
         if peak_kb <= 100 * 1024 { "met" } else { "NOT met" }
     );
-}
-
-/// Peak resident memory of a running process, from `/proc/PID/status`.
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// User plus system clock ticks of a running process, from `/proc/PID/stat`.
-fn cpu_ticks_of(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }

@@ -10,6 +10,9 @@
 //! the `--jobs 1` time (on 2 cores), and at least 10 × faster than pdfsig on every core.
 //! Where `pdfsig` is not installed, that comparison is skipped with a message.
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -42,28 +45,33 @@ fn main() {
 
     let (mut one, mut all, mut poppler) = (Vec::new(), Vec::new(), Vec::new());
     let (mut one_peak, mut all_peak) = (Vec::new(), Vec::new());
+    let (mut one_cpu, mut all_cpu) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let (wall, peak) = formtool(&forms, Some(1), count);
-        one.push(wall);
-        one_peak.push(peak);
-        let (wall, peak) = formtool(&forms, None, count);
-        all.push(wall);
-        all_peak.push(peak);
+        let usage = formtool(&forms, Some(1), count);
+        one.push(usage.wall);
+        one_peak.push(usage.peak_kb);
+        one_cpu.push(usage.cpu);
+        let usage = formtool(&forms, None, count);
+        all.push(usage.wall);
+        all_peak.push(usage.peak_kb);
+        all_cpu.push(usage.cpu);
         if pdfsig {
             poppler.push(pdfsig_on_every_core(&files, cores));
         }
     }
     let (one, all) = (median(one), median(all));
     println!(
-        "formtool --jobs 1:       median {:.3} s ({:.0} forms/s), peak memory {:.1} MB",
+        "formtool --jobs 1:       median {:.3} s ({:.0} forms/s), CPU {:.3} s, peak memory {:.1} MB",
         one.as_secs_f64(),
         count as f64 / one.as_secs_f64(),
+        median(one_cpu).as_secs_f64(),
         median(one_peak) as f64 / 1024.0
     );
     println!(
-        "formtool default --jobs: median {:.3} s ({:.0} forms/s), peak memory {:.1} MB; {:.2} × the --jobs 1 time (target <= 0.6 on 2 cores): {}",
+        "formtool default --jobs: median {:.3} s ({:.0} forms/s), CPU {:.3} s, peak memory {:.1} MB; {:.2} × the --jobs 1 time (target <= 0.6 on 2 cores): {}",
         all.as_secs_f64(),
         count as f64 / all.as_secs_f64(),
+        median(all_cpu).as_secs_f64(),
         median(all_peak) as f64 / 1024.0,
         all.as_secs_f64() / one.as_secs_f64(),
         if all.as_secs_f64() <= 0.6 * one.as_secs_f64() { "met" } else { "NOT met" }
@@ -79,39 +87,28 @@ fn main() {
     }
 }
 
-/// Wall time and peak memory (KB) of `formtool verify DIR --format json`.
-fn formtool(forms: &Path, jobs: Option<usize>, count: usize) -> (Duration, u64) {
+/// What one run of `formtool verify DIR --format json` cost.
+fn formtool(forms: &Path, jobs: Option<usize>, count: usize) -> child::Usage {
     let mut command = Command::new(env!("CARGO_BIN_EXE_formtool"));
     command.arg("verify").arg(forms).args(["--format", "json"]);
     if let Some(jobs) = jobs {
         command.args(["--jobs", &jobs.to_string()]);
     }
     let started = Instant::now();
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("run formtool");
-    let pid = child.id();
-    // Read the report on a thread while the main one samples the peak memory.
-    let stdout = child.stdout.take().expect("stdout");
+    let mut running = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("run formtool");
+    // Read the report on a thread while this one waits for the exit.
+    let stdout = running.stdout.take().expect("stdout");
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut { stdout }, &mut out).expect("report");
         out
     });
-    let mut peak = 0;
-    let status = loop {
-        if let Some(kb) = vm_hwm_kb(pid) {
-            peak = peak.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let wall = started.elapsed();
+    let usage = child::wait_measured(&running, started);
     let out = reader.join().expect("report");
-    assert!(status.success(), "every copy is ready: exit {status}");
+    assert!(usage.success, "every copy is ready: formtool failed");
     let report: serde_json::Value = serde_json::from_slice(&out).expect("json report");
     assert_eq!(report["summary"]["ready"], count, "every copy is ready");
-    (wall, peak)
+    usage
 }
 
 /// Wall time of `pdfsig FILE` over all files, `cores` processes at a time.
@@ -141,11 +138,4 @@ fn pdfsig_on_every_core(files: &[PathBuf], cores: usize) -> Duration {
 fn median<T: Ord + Copy>(mut values: Vec<T>) -> T {
     values.sort();
     values[values.len() / 2]
-}
-
-/// Peak resident memory of a running process, from `/proc/PID/status`.
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

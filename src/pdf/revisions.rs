@@ -296,9 +296,11 @@ fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
                 _ if word.starts_with(b"null") || word.starts_with(b"true") || word.starts_with(b"false") => {
                     return None;
                 }
+                // The operands move out at their exact size and the gathering vector is
+                // kept, rather than regrown from empty for every operation.
                 _ => operations.push(Operation {
                     operator: String::from_utf8(word.to_vec()).ok()?,
-                    operands: std::mem::take(&mut operands),
+                    operands: operands.drain(..).collect(),
                 }),
             }
             p.pos += run;
@@ -501,28 +503,39 @@ struct Parser<'a> {
     /// Array elements being read, shared by nested arrays, so each array is allocated once
     /// at its final size (a font's width array has over a thousand numbers).
     scratch: Vec<Object>,
+    /// Dictionary entries being read, shared the same way: a dictionary is built at its final
+    /// size from them, with no allocation of its own for gathering (objects are 120 bytes, so
+    /// a fresh gathering vector per dictionary was most of the bytes the reader allocated).
+    entries: Vec<(Vec<u8>, Object)>,
 }
 
 thread_local! {
-    /// The array scratch space, kept for the thread's next parser: a large array grows it
-    /// once, not once per file.
-    static SCRATCH: std::cell::Cell<Vec<Object>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The array and dictionary scratch space, kept for the thread's next parser: a large
+    /// array grows it once, not once per file.
+    static SCRATCH: std::cell::Cell<(Vec<Object>, Vec<(Vec<u8>, Object)>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
 }
 
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
         let mut scratch = std::mem::take(&mut self.scratch);
+        let mut entries = std::mem::take(&mut self.entries);
         scratch.clear();
+        entries.clear();
         SCRATCH.with(|s| {
-            let kept = s.take();
-            s.set(if kept.capacity() > scratch.capacity() { kept } else { scratch });
+            let (kept, kept_entries) = s.take();
+            s.set((
+                if kept.capacity() > scratch.capacity() { kept } else { scratch },
+                if kept_entries.capacity() > entries.capacity() { kept_entries } else { entries },
+            ));
         });
     }
 }
 
 impl<'a> Parser<'a> {
     fn new(bytes: &'a [u8], pos: usize) -> Self {
-        Parser { bytes, pos, scratch: SCRATCH.with(|s| s.take()) }
+        let (scratch, entries) = SCRATCH.with(|s| s.take());
+        Parser { bytes, pos, scratch, entries }
     }
 
     fn rest(&self) -> &'a [u8] {
@@ -702,20 +715,27 @@ impl<'a> Parser<'a> {
         self.pos += 2; // <<
         self.skip_space();
         // Entries are gathered first so the map is allocated once, at its final size.
-        let mut entries = Vec::with_capacity(16);
+        let base = self.entries.len();
         while self.peek() == Some(b'/') {
             let key = self.name();
             self.skip_space();
-            let value = self.item(depth + 1)?;
+            let value = match self.item(depth + 1) {
+                Ok(value) => value,
+                Err(e) => {
+                    self.entries.truncate(base);
+                    return Err(e);
+                }
+            };
             self.skip_space();
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
         if !self.keyword(b">>") {
+            self.entries.truncate(base);
             return Err(Unsupported("unreadable dictionary"));
         }
         let mut dict = Dictionary::new();
-        dict.as_hashmap_mut().reserve(entries.len());
-        for (key, value) in entries {
+        dict.as_hashmap_mut().reserve(self.entries.len() - base);
+        for (key, value) in self.entries.drain(base..) {
             dict.set(key, value); // a repeated key keeps its first place and its last value, as in lopdf
         }
         Ok(dict)
@@ -880,7 +900,7 @@ impl<'a> Parser<'a> {
 
     fn hex_string(&mut self) -> Result<Object> {
         let body_start = self.pos + 1; // after <
-        let length = self.rest()[1..].iter().position(|c| *c == b'>').ok_or(Unsupported("unterminated hex string"))?;
+        let length = memchr::memchr(b'>', &self.rest()[1..]).ok_or(Unsupported("unterminated hex string"))?;
         let out =
             hex_body(&self.bytes[body_start..body_start + length]).map_err(|_| Unsupported("unreadable hex string"))?;
         self.pos = body_start + length + 1;
