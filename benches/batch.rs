@@ -64,7 +64,7 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run formtool");
-    let usage = child::wait_measured(&running, started);
+    let usage = child::wait_measured(running, started);
     let (wall, peak_kb, status) = (usage.wall, usage.peak_kb, usage.success);
     let rows = std::fs::read_to_string(&report).map(|r| r.lines().count().saturating_sub(1)).unwrap_or(0);
     assert_eq!(rows, count, "one row per form (exited successfully: {status})");

@@ -103,7 +103,7 @@ fn formtool(forms: &Path, jobs: Option<usize>, count: usize) -> child::Usage {
         std::io::Read::read_to_end(&mut { stdout }, &mut out).expect("report");
         out
     });
-    let usage = child::wait_measured(&running, started);
+    let usage = child::wait_measured(running, started);
     let out = reader.join().expect("report");
     assert!(usage.success, "every copy is ready: formtool failed");
     let report: serde_json::Value = serde_json::from_slice(&out).expect("json report");

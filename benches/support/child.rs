@@ -18,9 +18,9 @@ pub struct Usage {
     pub success: bool,
 }
 
-/// Wait for `child` (started at `started`) to exit and say what it cost. `child` must not
-/// have been waited for; std's handle is not used to reap it afterwards.
-pub fn wait_measured(child: &Child, started: Instant) -> Usage {
+/// Wait for `child` (started at `started`) to exit and say what it cost. It is reaped here,
+/// by `wait4`, so std's handle is consumed.
+pub fn wait_measured(child: Child, started: Instant) -> Usage {
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain data that wait4 fills; an all-zero value is valid to pass.

@@ -249,21 +249,29 @@ pub fn compressed_font_file() -> &'static [u8] {
 impl EmbeddedFont {
     /// The text of two-byte glyph codes shown with this font (the inverse of [`Self::encode`]).
     pub fn decode_glyphs(&self, codes: &[u8]) -> Option<String> {
-        static BY_GLYPH: OnceLock<HashMap<u16, char>> = OnceLock::new();
-        let by_glyph = BY_GLYPH.get_or_init(|| {
-            let mut m = HashMap::new();
-            for (c, g) in &embedded().glyphs {
-                let e = m.entry(*g).or_insert(*c);
-                if *c < *e {
-                    *e = *c;
-                }
-            }
-            m
-        });
         if !codes.len().is_multiple_of(2) {
             return None;
         }
-        codes.chunks_exact(2).map(|p| by_glyph.get(&u16::from_be_bytes([p[0], p[1]])).copied()).collect()
+        codes.chunks_exact(2).map(|p| self.decode_glyph(u16::from_be_bytes([p[0], p[1]]))).collect()
+    }
+
+    /// The character glyph `g` shows (the smallest, where several share a glyph); `None` for a
+    /// glyph no character maps to.
+    pub fn decode_glyph(&self, g: u16) -> Option<char> {
+        // A table by glyph number: every text field of every form is decoded through it.
+        static BY_GLYPH: OnceLock<Vec<Option<char>>> = OnceLock::new();
+        let by_glyph = BY_GLYPH.get_or_init(|| {
+            let mut table = vec![None; self.advances.len().max(1)];
+            for (c, g) in &embedded().glyphs {
+                if let Some(slot) = table.get_mut(usize::from(*g))
+                    && slot.is_none_or(|e: char| *c < e)
+                {
+                    *slot = Some(*c);
+                }
+            }
+            table
+        });
+        by_glyph.get(usize::from(g)).copied().flatten()
     }
 
     /// Whether a font dictionary is this embedded font, file and all (not merely its name).

@@ -203,12 +203,16 @@ fn interpret(
     let mut current = (0.0f32, 0.0f32);
     let mut tm = IDENTITY;
     let mut tlm = IDENTITY;
+    // The numeric operands of the current operation, in one vector reused for all of them
+    // (a page has hundreds of operations; a vector each was a large share of its cost).
+    let mut v: Vec<f32> = Vec::with_capacity(8);
     for op in &operations {
         if *budget == 0 {
             return;
         }
         *budget -= 1;
-        let v = numbers(&op.operands);
+        v.clear();
+        v.extend(op.operands.iter().filter_map(number));
         match op.operator.as_str() {
             "q" if stack.len() < 256 => stack.push(gs.clone()),
             "Q" => {

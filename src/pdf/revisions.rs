@@ -300,7 +300,11 @@ fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
                 // kept, rather than regrown from empty for every operation.
                 _ => operations.push(Operation {
                     operator: String::from_utf8(word.to_vec()).ok()?,
-                    operands: operands.drain(..).collect(),
+                    operands: {
+                        let mut moved = Vec::with_capacity(operands.len());
+                        moved.append(&mut operands);
+                        moved
+                    },
                 }),
             }
             p.pos += run;
@@ -506,13 +510,16 @@ struct Parser<'a> {
     /// Dictionary entries being read, shared the same way: a dictionary is built at its final
     /// size from them, with no allocation of its own for gathering (objects are 120 bytes, so
     /// a fresh gathering vector per dictionary was most of the bytes the reader allocated).
-    entries: Vec<(Vec<u8>, Object)>,
+    entries: Entries,
 }
+
+/// Dictionary entries in reading order.
+type Entries = Vec<(Vec<u8>, Object)>;
 
 thread_local! {
     /// The array and dictionary scratch space, kept for the thread's next parser: a large
     /// array grows it once, not once per file.
-    static SCRATCH: std::cell::Cell<(Vec<Object>, Vec<(Vec<u8>, Object)>)> =
+    static SCRATCH: std::cell::Cell<(Vec<Object>, Entries)> =
         const { std::cell::Cell::new((Vec::new(), Vec::new())) };
 }
 

@@ -95,7 +95,8 @@ impl<'a> Fonts<'a> {
             return s
                 .chunks(2)
                 .map(|p| {
-                    Some((embedded.decode_glyphs(p)?, embedded.glyph_width(u16::from_be_bytes([p[0], *p.get(1)?]))))
+                    let g = u16::from_be_bytes([p[0], *p.get(1)?]);
+                    Some((embedded.decode_glyph(g)?.to_string(), embedded.glyph_width(g)))
                 })
                 .collect();
         }
@@ -147,9 +148,15 @@ fn apply(m: &Matrix, x: f32, y: f32) -> (f32, f32) {
     (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
 }
 
+/// Exactly `N` numeric operands (others are skipped), or `None`.
 fn numbers<const N: usize>(operands: &[Object]) -> Option<[f32; N]> {
-    let v: Vec<f32> = operands.iter().filter_map(crate::pdf::number).collect();
-    v.try_into().ok()
+    let mut out = [0.0; N];
+    let mut count = 0;
+    for value in operands.iter().filter_map(crate::pdf::number) {
+        *out.get_mut(count)? = value;
+        count += 1;
+    }
+    (count == N).then_some(out)
 }
 
 /// The text the normal appearance of the widget `id` shows.

@@ -1,0 +1,101 @@
+//! Verifies one file in a loop, for profiling: `cargo run --release --example verify_loop -- FILE N`.
+//! Prints the time per form and the allocations per form.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Counting is off with several threads, whose shared counters would slow each other.
+static COUNTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            BYTES.fetch_add(new_size, Ordering::Relaxed);
+        }
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().expect("usage: verify_loop FILE [N]");
+    let n: usize = args.next().map(|n| n.parse().expect("N")).unwrap_or(1000);
+    let bytes = std::fs::read(&path).expect("read");
+    let options = formtool::verify::VerifyOptions::default();
+    if std::env::var_os("PARTS").is_some() {
+        parts(&bytes);
+    }
+    let before = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let threads: usize = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+    COUNTING.store(threads == 1, Ordering::Relaxed);
+    let start = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let read = std::env::var_os("READ").is_some();
+                for _ in 0..n {
+                    if read {
+                        let fresh = std::fs::read(&path).expect("read");
+                        std::hint::black_box(formtool::verify::checks::verify_bytes(&path, &fresh, &options));
+                    } else {
+                        std::hint::black_box(formtool::verify::checks::verify_bytes(&path, &bytes, &options));
+                    }
+                }
+            });
+        }
+    });
+    let per = start.elapsed().as_secs_f64() / n as f64;
+    let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before.0) / n;
+    let bytes_allocated = (BYTES.load(Ordering::Relaxed) - before.1) / n;
+    eprintln!(
+        "{:.3} ms per form, {:.0} forms/s; {allocations} allocations, {} KB allocated per form",
+        per * 1000.0,
+        1.0 / per,
+        bytes_allocated / 1024
+    );
+}
+
+/// Allocations of a few parts of verifying, for the profile.
+#[allow(dead_code)]
+fn parts(bytes: &[u8]) {
+    let count = |what: &str, f: &mut dyn FnMut()| {
+        let before = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+        f();
+        eprintln!(
+            "  {what}: {} allocations, {} KB",
+            ALLOCATIONS.load(Ordering::Relaxed) - before.0,
+            (BYTES.load(Ordering::Relaxed) - before.1) / 1024
+        );
+    };
+    count("latest revision", &mut || {
+        let mut reader = formtool::pdf::revisions::RevisionReader::new(bytes);
+        std::hint::black_box(reader.document_at(bytes.len()).unwrap());
+    });
+    let doc = formtool::pdf::revisions::RevisionReader::new(bytes).document_at(bytes.len()).unwrap();
+    count("clone of it", &mut || {
+        std::hint::black_box(doc.clone());
+    });
+    count("form_fields", &mut || {
+        std::hint::black_box(formtool::pdf::form_fields(&doc));
+    });
+    count("Returned::open", &mut || {
+        std::hint::black_box(formtool::verify::returned::Returned::open(bytes, None).unwrap());
+    });
+}
