@@ -38,6 +38,9 @@ fn main() {
     let path = args.next().expect("usage: verify_loop FILE [N]");
     let n: usize = args.next().map(|n| n.parse().expect("N")).unwrap_or(1000);
     let bytes = std::fs::read(&path).expect("read");
+    let font = std::time::Instant::now();
+    std::hint::black_box(formtool::form::font::embedded());
+    eprintln!("embedded font ready in {:?}", font.elapsed());
     let options = formtool::verify::VerifyOptions::default();
     if std::env::var_os("PARTS").is_some() {
         parts(&bytes);
@@ -50,12 +53,17 @@ fn main() {
         for _ in 0..threads {
             scope.spawn(|| {
                 let read = std::env::var_os("READ").is_some();
-                for _ in 0..n {
+                let first = std::env::var_os("FIRST").is_some();
+                for i in 0..n {
+                    let t = std::time::Instant::now();
                     if read {
                         let fresh = std::fs::read(&path).expect("read");
                         std::hint::black_box(formtool::verify::checks::verify_bytes(&path, &fresh, &options));
                     } else {
                         std::hint::black_box(formtool::verify::checks::verify_bytes(&path, &bytes, &options));
+                    }
+                    if first && i < 8 {
+                        eprintln!("  form {i}: {:?}", t.elapsed());
                     }
                 }
             });

@@ -349,7 +349,17 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
 
 /// Text with all whitespace removed and lower-cased, for comparing what is shown with a value.
 pub fn comparable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    comparable_chars(text).collect()
+}
+
+/// Whether `a` and `b` are the same text once made [`comparable`] (compared as they are read,
+/// without building either: every text field of every form is compared).
+pub fn same_comparable(a: &str, b: &str) -> bool {
+    comparable_chars(a).eq(comparable_chars(b))
+}
+
+fn comparable_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase)
 }
 
 /// Whether the form asks viewers to regenerate appearances from values.

@@ -26,7 +26,7 @@ use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fractio
 pub use crate::pdf::sha256_hex;
 use crate::pdf::{FormField, is_ticked};
 use crate::verify::VerifyOptions;
-use crate::verify::appearance::{Fonts, Shown, comparable, need_appearances, shown_text_with};
+use crate::verify::appearance::{Fonts, Shown, need_appearances, same_comparable, shown_text_with};
 use crate::verify::integrity;
 use crate::verify::render::{self, PageView};
 use crate::verify::report::{Check, CustomerSummary, FormReport, Method, Source, Status};
@@ -256,7 +256,7 @@ impl Values {
                 && let (Some(v), Some(w)) = (&value, widget)
             {
                 match shown_text_with(doc, w, &mut fonts) {
-                    Shown::Text(t) if comparable(&t) != comparable(v) => {
+                    Shown::Text(t) if !same_comparable(&t, v) => {
                         not_shown.insert(role, format!("{} shows {:?} but its value is {v:?}", f.name, t.trim()));
                     }
                     Shown::Cut(t) => {
