@@ -130,14 +130,19 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>, others: &mut usize) {
         eprintln!("warning: {}: cannot list this folder", dir.display());
         return;
     };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for path in entries {
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-        if meta.is_dir() {
+    // Each entry's own type comes with the listing (no system call per file on the usual
+    // file systems); only a symbolic link is followed, to see what it points at.
+    let mut entries: Vec<(PathBuf, Option<std::fs::FileType>)> =
+        entries.filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok()))).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in entries {
+        let Some(kind) = kind.or_else(|| std::fs::symlink_metadata(&path).ok().map(|m| m.file_type())) else {
+            continue;
+        };
+        if kind.is_dir() {
             walk(&path, depth + 1, out, others);
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
-            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+            && (kind.is_file() || kind.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()))
         {
             out.push(path);
         } else {
