@@ -107,7 +107,10 @@ fn a_visible_change_after_signing_fails_integrity_and_shows_side_by_side() {
 #[test]
 fn the_normal_fill_and_sign_sequence_is_never_rendered_for_integrity() {
     let open = |file: &str| std::fs::read(repo(file)).unwrap();
-    for file in ["seq-pyhanko.pdf", "mixed-algorithms.pdf", "dss-after-signing.pdf", "ecdsa-p384.pdf"] {
+    // pdfsig-all.pdf is signed by poppler, which rewrites each replaced signature appearance
+    // under a new generation and leaves it orphaned: nothing refers to it, so it cannot show.
+    for file in ["seq-pyhanko.pdf", "mixed-algorithms.pdf", "dss-after-signing.pdf", "ecdsa-p384.pdf", "pdfsig-all.pdf"]
+    {
         let bytes = open(&format!("fixtures/returned/{file}"));
         let form = formtool::verify::returned::Returned::open(&bytes, None).unwrap();
         assert_eq!(formtool::verify::pixels::revisions_to_render(&form), Vec::<usize>::new(), "{file}");

@@ -238,8 +238,15 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     };
     // New objects cannot paint by themselves: only through an object that refers to them
     // (a page, its resources, its annotation list, a widget), and that one then changed.
-    let changed: Vec<u32> =
+    let mut changed: Vec<u32> =
         after.iter().filter(|(n, loc)| before.get(*n).is_some_and(|old| old != *loc)).map(|(n, _)| *n).collect();
+    let (old, new) = (&rev.doc, &last.doc);
+    // Nor can an object that nothing in the final file refers to: a viewer draws only what it
+    // reaches from the trailer. (poppler's signer, for one, rewrites the appearance it replaces
+    // under a new generation and leaves it orphaned.)
+    if let Some(referenced) = referenced_numbers(new) {
+        changed.retain(|n| referenced.contains(n));
+    }
     if changed.is_empty() {
         return false;
     }
@@ -247,7 +254,6 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     if before.keys().any(|n| !after.contains_key(n)) {
         return true;
     }
-    let (old, new) = (&rev.doc, &last.doc);
     let contents = page_contents(old).into_iter().chain(page_contents(new)).collect::<BTreeSet<_>>();
     let kept_widgets = kept_widgets(old, new, rev, last);
     // What the kept widgets' appearances use (fonts, resources) paints only inside those
@@ -351,6 +357,29 @@ fn reachable<'a>(doc: &'a Document, roots: Vec<&'a Object>) -> BTreeSet<ObjectId
     seen
 }
 
+/// The numbers of the objects reachable from `doc`'s trailer, with references followed by
+/// number alone (some viewers resolve `5 0 R` to object 5 whatever its generation), or `None`
+/// when the walk reaches [`MAX_REACHABLE`] objects: then every object counts as reachable.
+fn referenced_numbers(doc: &Document) -> Option<BTreeSet<u32>> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<&Object> = doc.trailer.iter().map(|(_, v)| v).collect();
+    while let Some(obj) = stack.pop() {
+        match obj {
+            Object::Reference((number, _)) if seen.insert(*number) => {
+                if seen.len() >= MAX_REACHABLE {
+                    return None;
+                }
+                stack.extend(doc.objects.range((*number, 0)..=(*number, u16::MAX)).map(|(_, o)| o));
+            }
+            Object::Array(a) => stack.extend(a.iter()),
+            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| v)),
+            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    Some(seen)
+}
+
 /// Bound on [`reachable`]: a real form's page uses a few hundred objects.
 const MAX_REACHABLE: usize = 20_000;
 
@@ -418,4 +447,59 @@ fn appearance_streams(doc: &Document, annot: ObjectId) -> Vec<ObjectId> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::{Stream, dictionary};
+
+    /// A catalog, a page tree with one page whose content is `5 0 R`, and the objects given.
+    fn document(extra: Vec<(ObjectId, Object)>) -> Document {
+        let mut doc = Document::new();
+        doc.objects.insert((1, 0), Object::Dictionary(dictionary! { "Type" => "Catalog", "Pages" => (2, 0) }));
+        doc.objects.insert(
+            (2, 0),
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![(3, 0).into()], "Count" => 1 }),
+        );
+        doc.objects.insert(
+            (3, 0),
+            Object::Dictionary(dictionary! { "Type" => "Page", "Parent" => (2, 0), "Contents" => (5, 0) }),
+        );
+        for (id, object) in extra {
+            doc.objects.insert(id, object);
+        }
+        doc.trailer.set("Root", (1, 0));
+        doc
+    }
+
+    #[test]
+    fn objects_count_as_referenced_by_number_and_orphans_do_not() {
+        let paint = || Object::Stream(Stream::new(dictionary! {}, b"0 0 612 792 re f".to_vec()));
+        // The page refers to `5 0 R`; the file has object 5 only at generation 1. A viewer that
+        // resolves by number draws it, so it counts; object 6 nothing refers to.
+        let doc = document(vec![((5, 1), paint()), ((6, 1), paint())]);
+        let referenced = referenced_numbers(&doc).unwrap();
+        assert!(referenced.contains(&5));
+        assert!(!referenced.contains(&6));
+        // What object 5 refers to is followed too, whatever generation the reference names.
+        let doc = document(vec![
+            ((5, 0), Object::Stream(Stream::new(dictionary! { "Resources" => (7, 3) }, Vec::new()))),
+            ((7, 0), Object::Dictionary(dictionary! { "XObject" => dictionary! { "X" => (8, 0) } })),
+            ((8, 0), paint()),
+        ]);
+        let referenced = referenced_numbers(&doc).unwrap();
+        assert!([1, 2, 3, 5, 7, 8].iter().all(|n| referenced.contains(n)), "{referenced:?}");
+    }
+
+    #[test]
+    fn a_walk_past_its_bound_counts_everything_as_referenced() {
+        // A chain longer than the bound: the walk gives up rather than call the rest orphans.
+        let chain: Vec<(ObjectId, Object)> = (10..10 + MAX_REACHABLE as u32 + 5)
+            .map(|n| ((n, 0), Object::Dictionary(dictionary! { "Next" => (n + 1, 0) })))
+            .collect();
+        let mut doc = document(chain);
+        doc.trailer.set("Info", (10, 0));
+        assert!(referenced_numbers(&doc).is_none());
+    }
 }
