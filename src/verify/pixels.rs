@@ -238,15 +238,8 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     };
     // New objects cannot paint by themselves: only through an object that refers to them
     // (a page, its resources, its annotation list, a widget), and that one then changed.
-    let mut changed: Vec<u32> =
+    let changed: Vec<u32> =
         after.iter().filter(|(n, loc)| before.get(*n).is_some_and(|old| old != *loc)).map(|(n, _)| *n).collect();
-    let (old, new) = (&rev.doc, &last.doc);
-    // Nor can an object that nothing in the final file refers to: a viewer draws only what it
-    // reaches from the trailer. (poppler's signer, for one, rewrites the appearance it replaces
-    // under a new generation and leaves it orphaned.)
-    if let Some(referenced) = referenced_numbers(new) {
-        changed.retain(|n| referenced.contains(n));
-    }
     if changed.is_empty() {
         return false;
     }
@@ -254,6 +247,7 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     if before.keys().any(|n| !after.contains_key(n)) {
         return true;
     }
+    let (old, new) = (&rev.doc, &last.doc);
     let contents = page_contents(old).into_iter().chain(page_contents(new)).collect::<BTreeSet<_>>();
     let kept_widgets = kept_widgets(old, new, rev, last);
     // What the kept widgets' appearances use (fonts, resources) paints only inside those
@@ -271,7 +265,7 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     let appearances: BTreeSet<ObjectId> =
         reachable(new, ap_roots.iter().collect()).into_iter().filter(|id| !on_pages.contains(id)).collect();
     let acroform = new.catalog().ok().and_then(|c| c.get(b"AcroForm").ok()).and_then(|a| a.as_reference().ok());
-    changed.into_iter().any(|number| {
+    let may_paint = |number: u32| {
         let Some(Location::At(_, generation)) = after.get(&number) else { return true };
         let id = (number, *generation);
         if contents.contains(&id) {
@@ -302,6 +296,15 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
             Ok(Object::Array(_)) | Err(_) => true,
             Ok(_) => false,
         }
+    };
+    // Nor can an object that nothing in the final file refers to: a viewer draws only what it
+    // reaches from the trailer. (poppler's signer, for one, rewrites the appearance it replaces
+    // under a new generation and leaves it orphaned.) Worked out only for an object that
+    // could otherwise paint, which the usual fill-and-sign sequence never has.
+    let mut referenced: Option<Option<BTreeSet<u32>>> = None;
+    changed.into_iter().any(|number| {
+        may_paint(number)
+            && referenced.get_or_insert_with(|| referenced_numbers(new)).as_ref().is_none_or(|r| r.contains(&number))
     })
 }
 
