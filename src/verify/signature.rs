@@ -61,6 +61,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
+mod pss;
 mod timestamp;
 mod usage;
 
@@ -1050,6 +1051,16 @@ impl DigestAlg {
         }
     }
 
+    /// Bytes in a digest.
+    fn output_len(self) -> usize {
+        match self {
+            DigestAlg::Sha1 => 20,
+            DigestAlg::Sha256 => 32,
+            DigestAlg::Sha384 => 48,
+            DigestAlg::Sha512 => 64,
+        }
+    }
+
     fn digest_parts(self, parts: &[&[u8]]) -> Vec<u8> {
         fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
             let mut hasher = D::new();
@@ -1172,11 +1183,24 @@ fn verify_signature(
             }
             let key = rsa_key(spki)?;
             let bits = rsa::traits::PublicKeyParts::size(&key) * 8;
-            let (name, result) = match scheme {
-                Scheme::Pss { salt_len } => ("RSA-PSS", key.verify(hash.pss(salt_len), &hashed, signature)),
-                _ => ("RSA PKCS#1 v1.5", key.verify(hash.pkcs1v15(), &hashed, signature)),
+            let (name, verified) = match scheme {
+                // A salt ring does not take: the own PSS verifier (pss.rs), RustCrypto for a
+                // key it does not handle.
+                Scheme::Pss { salt_len } => (
+                    "RSA-PSS",
+                    pss::verify(
+                        &rsa::traits::PublicKeyParts::n(&key).to_bytes_be(),
+                        &rsa::traits::PublicKeyParts::e(&key).to_bytes_be(),
+                        hash,
+                        salt_len,
+                        &hashed,
+                        signature,
+                    )
+                    .unwrap_or_else(|| key.verify(hash.pss(salt_len), &hashed, signature).is_ok()),
+                ),
+                _ => ("RSA PKCS#1 v1.5", key.verify(hash.pkcs1v15(), &hashed, signature).is_ok()),
             };
-            Ok(SignatureOutcome { algorithm: name, hash, verified: result.is_ok(), weak_key: bits < 2048 })
+            Ok(SignatureOutcome { algorithm: name, hash, verified, weak_key: bits < 2048 })
         }
         Scheme::Ecdsa => {
             if key_oid != ID_EC_PUBLIC_KEY {
