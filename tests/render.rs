@@ -120,3 +120,46 @@ fn the_normal_fill_and_sign_sequence_is_never_rendered_for_integrity() {
     let form = formtool::verify::returned::Returned::open(&bytes, None).unwrap();
     assert_eq!(formtool::verify::pixels::revisions_to_render(&form).len(), 3);
 }
+
+/// `pdf` with one incremental update that rewrites object `number` at `generation` (a classic
+/// cross-reference section pointing back at the file's last one).
+fn rewrite_object(pdf: &[u8], number: u32, generation: u16, body: &str) -> Vec<u8> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let (root, size) = (doc.trailer.get(b"Root").unwrap().as_reference().unwrap(), doc.max_id + 1);
+    let text = String::from_utf8_lossy(pdf);
+    let tail = &text[text.rfind("startxref").unwrap() + 9..];
+    let prev: usize = tail.split_whitespace().next().unwrap().parse().unwrap();
+    let mut out = pdf.to_vec();
+    let at = out.len();
+    out.extend_from_slice(format!("{number} {generation} obj\n{body}\nendobj\n").as_bytes());
+    let xref = out.len();
+    out.extend_from_slice(
+        format!(
+            "xref\n{number} 1\n{at:010} {generation:05} n \ntrailer\n<< /Size {size} /Root {} {} R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n",
+            root.0, root.1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn page_content_rewritten_under_a_new_generation_is_never_ready() {
+    // (An object nothing refers to, rewritten that way, is what poppler's signer leaves:
+    // `pdfsig-all.pdf` in the test above, never rendered.)
+    let pdf = std::fs::read(repo("fixtures/returned/seq-pyhanko.pdf")).unwrap();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let page = doc.get_pages()[&1];
+    let content = match doc.get_dictionary(page).unwrap().get(b"Contents").unwrap() {
+        lopdf::Object::Array(parts) => parts[0].as_reference().unwrap(),
+        other => other.as_reference().unwrap(),
+    };
+    let black = "<< /Length 24 >>\nstream\n0 g 0 0 612 792 re f\nendstream";
+    let options = formtool::verify::VerifyOptions::default();
+    // The page's content, blacked out under generation 1 while the page still names `N 0 R`:
+    // some viewers resolve by number and would show it. Never ready.
+    let stale = rewrite_object(&pdf, content.0, 1, black);
+    let report = formtool::verify::checks::verify_bytes("stale.pdf", &stale, &options);
+    assert_eq!(report.status.as_str(), "not_ready");
+    assert!(report.checks.iter().any(|c| c.id == "integrity" && !c.ok), "{:?}", report.checks);
+}
