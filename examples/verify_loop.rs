@@ -42,9 +42,6 @@ fn main() {
     std::hint::black_box(formtool::form::font::embedded());
     eprintln!("embedded font ready in {:?}", font.elapsed());
     let options = formtool::verify::VerifyOptions::default();
-    if std::env::var_os("PARTS").is_some() {
-        parts(&bytes);
-    }
     let before = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
     let threads: usize = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
     COUNTING.store(threads == 1, Ordering::Relaxed);
@@ -78,32 +75,4 @@ fn main() {
         1.0 / per,
         bytes_allocated / 1024
     );
-}
-
-/// Allocations of a few parts of verifying, for the profile.
-#[allow(dead_code)]
-fn parts(bytes: &[u8]) {
-    let count = |what: &str, f: &mut dyn FnMut()| {
-        let before = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
-        f();
-        eprintln!(
-            "  {what}: {} allocations, {} KB",
-            ALLOCATIONS.load(Ordering::Relaxed) - before.0,
-            (BYTES.load(Ordering::Relaxed) - before.1) / 1024
-        );
-    };
-    count("latest revision", &mut || {
-        let mut reader = formtool::pdf::revisions::RevisionReader::new(bytes);
-        std::hint::black_box(reader.document_at(bytes.len()).unwrap());
-    });
-    let doc = formtool::pdf::revisions::RevisionReader::new(bytes).document_at(bytes.len()).unwrap();
-    count("clone of it", &mut || {
-        std::hint::black_box(doc.clone());
-    });
-    count("form_fields", &mut || {
-        std::hint::black_box(formtool::pdf::form_fields(&doc));
-    });
-    count("Returned::open", &mut || {
-        std::hint::black_box(formtool::verify::returned::Returned::open(bytes, None).unwrap());
-    });
 }

@@ -339,15 +339,37 @@ fn is_vri_key(key: &[u8]) -> bool {
 /// Objects reachable by reference from `roots` (at most [`MAX_REACHABLE`]; past that the walk
 /// stops, which only makes fewer objects count as harmless).
 fn reachable<'a>(doc: &'a Document, roots: Vec<&'a Object>) -> BTreeSet<ObjectId> {
+    walk_references(doc, roots, false).0
+}
+
+/// The numbers of the objects reachable from `doc`'s trailer, with references followed by
+/// number alone (some viewers resolve `5 0 R` to object 5 whatever its generation), or `None`
+/// when the walk reaches [`MAX_REACHABLE`] objects: then every object counts as reachable.
+fn referenced_numbers(doc: &Document) -> Option<BTreeSet<u32>> {
+    let (seen, complete) = walk_references(doc, doc.trailer.iter().map(|(_, v)| v).collect(), true);
+    complete.then(|| seen.into_iter().map(|(number, _)| number).collect())
+}
+
+/// The objects reachable by reference from `roots`, and whether the walk saw them all (it stops
+/// at [`MAX_REACHABLE`]). With `by_number`, a reference reaches every object of its number,
+/// whatever generation it names, and the set holds `(number, 0)` for each number reached.
+fn walk_references<'a>(doc: &'a Document, roots: Vec<&'a Object>, by_number: bool) -> (BTreeSet<ObjectId>, bool) {
     let mut seen = BTreeSet::new();
     let mut stack = roots;
     while let Some(obj) = stack.pop() {
         match obj {
             Object::Reference(id) => {
-                if seen.len() < MAX_REACHABLE
-                    && seen.insert(*id)
-                    && let Ok(o) = doc.get_object(*id)
-                {
+                let key = if by_number { (id.0, 0) } else { *id };
+                if seen.contains(&key) {
+                    continue;
+                }
+                if seen.len() >= MAX_REACHABLE {
+                    return (seen, false);
+                }
+                seen.insert(key);
+                if by_number {
+                    stack.extend(doc.objects.range((id.0, 0)..=(id.0, u16::MAX)).map(|(_, o)| o));
+                } else if let Ok(o) = doc.get_object(*id) {
                     stack.push(o);
                 }
             }
@@ -357,30 +379,7 @@ fn reachable<'a>(doc: &'a Document, roots: Vec<&'a Object>) -> BTreeSet<ObjectId
             _ => {}
         }
     }
-    seen
-}
-
-/// The numbers of the objects reachable from `doc`'s trailer, with references followed by
-/// number alone (some viewers resolve `5 0 R` to object 5 whatever its generation), or `None`
-/// when the walk reaches [`MAX_REACHABLE`] objects: then every object counts as reachable.
-fn referenced_numbers(doc: &Document) -> Option<BTreeSet<u32>> {
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<&Object> = doc.trailer.iter().map(|(_, v)| v).collect();
-    while let Some(obj) = stack.pop() {
-        match obj {
-            Object::Reference((number, _)) if seen.insert(*number) => {
-                if seen.len() >= MAX_REACHABLE {
-                    return None;
-                }
-                stack.extend(doc.objects.range((*number, 0)..=(*number, u16::MAX)).map(|(_, o)| o));
-            }
-            Object::Array(a) => stack.extend(a.iter()),
-            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| v)),
-            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
-    Some(seen)
+    (seen, true)
 }
 
 /// Bound on [`reachable`]: a real form's page uses a few hundred objects.

@@ -86,9 +86,9 @@ const MAX_DEPTH: usize = 32;
 
 /// The evidence stems (`--evidence` names crops `<stem>.<check>.png`) that more than one of
 /// `files` has: those forms get no crops rather than crops another form may overwrite.
-fn shared_stems(files: &[PathBuf]) -> std::collections::BTreeSet<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut shared = std::collections::BTreeSet::new();
+fn shared_stems(files: &[PathBuf]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut shared = BTreeSet::new();
     for f in files {
         let stem = crate::verify::scan::evidence_stem(&f.to_string_lossy());
         if !seen.insert(stem.clone()) {

@@ -222,11 +222,8 @@ pub fn read(doc: &Document, expect: Option<&[Transfer]>, profiles: &[FormModel])
                 (!same_form, !next_page)
             };
             order.sort_by_key(|l| next(l));
-        }
-        // Pictures are large: keep only what the page's boxes need.
-        if let Some(code) = &page.code {
-            page.measured = page.aligned.as_ref().map(|a| measure_page(forms[page.form], code.page, a));
-            page.aligned = None;
+            // Pictures are large: keep only what the page's boxes need.
+            page.measured = page.aligned.take().map(|a| measure_page(forms[page.form], code.page, &a));
         }
         pages.push(page);
     }

@@ -45,7 +45,7 @@ pub(super) fn verify(
         return Some(false);
     }
     let modulus = Modulus::new(n);
-    let m = modulus.to_bytes(&modulus.pow(&limbs(signature, modulus.n.len()), exponent), k);
+    let m = to_bytes(&modulus.pow(&limbs(signature, modulus.n.len()), exponent), k);
     let mod_bits = 8 * k - n[0].leading_zeros() as usize;
     Some(emsa_pss_verify(&m, mod_bits - 1, hash, salt_len, m_hash))
 }
@@ -106,6 +106,15 @@ fn limbs(bytes: &[u8], count: usize) -> Vec<u64> {
     let mut out = vec![0u64; count];
     for (i, b) in bytes.iter().rev().enumerate() {
         out[i / 8] |= u64::from(*b) << (8 * (i % 8));
+    }
+    out
+}
+
+/// Little-endian limbs as `len` big-endian bytes (the value must fit).
+fn to_bytes(value: &[u64], len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    for (i, byte) in out.iter_mut().rev().enumerate() {
+        *byte = (value.get(i / 8).copied().unwrap_or(0) >> (8 * (i % 8))) as u8;
     }
     out
 }
@@ -192,15 +201,6 @@ impl Modulus {
         }
         self.mul(&x, &one)
     }
-
-    /// `value` as `len` big-endian bytes (it is below n, so it fits).
-    fn to_bytes(&self, value: &[u64], len: usize) -> Vec<u8> {
-        let mut out = vec![0u8; len];
-        for (i, byte) in out.iter_mut().rev().enumerate() {
-            *byte = (value.get(i / 8).copied().unwrap_or(0) >> (8 * (i % 8))) as u8;
-        }
-        out
-    }
 }
 
 /// a < b for numbers of the same number of limbs.
@@ -260,7 +260,7 @@ mod tests {
                 let mut base = rng.fill(len);
                 base[0] &= 0x7F;
                 let modulus = Modulus::new(&n);
-                let ours = modulus.to_bytes(&modulus.pow(&limbs(&base, modulus.n.len()), exponent), len);
+                let ours = to_bytes(&modulus.pow(&limbs(&base, modulus.n.len()), exponent), len);
                 let theirs =
                     BigUint::from_bytes_be(&base).modpow(&BigUint::from(exponent), &BigUint::from_bytes_be(&n));
                 assert_eq!(BigUint::from_bytes_be(&ours), theirs, "{len} bytes, e = {exponent}");
