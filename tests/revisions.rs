@@ -8,6 +8,7 @@ mod common;
 
 use common::{Rng, repo};
 use formtool::pdf::revisions::RevisionReader;
+use formtool::pdf::view::{Objects, View};
 use formtool::verify::returned::revision_ends;
 use lopdf::{Document, Object};
 
@@ -77,6 +78,65 @@ fn check_file(name: &str, pdf: &[u8]) -> usize {
     built
 }
 
+/// `Err` describes the first way `view` reads otherwise than `whole`, the same revision as a
+/// document of its own.
+fn compare_view(view: &View, whole: &Document) -> Result<(), String> {
+    let ids: Vec<_> = whole.objects.keys().copied().collect();
+    if view.ids() != ids {
+        return Err(format!("object ids differ: view {:?}, document {ids:?}", view.ids()));
+    }
+    if view.count() != whole.objects.len() {
+        return Err(format!("count {} vs {}", view.count(), whole.objects.len()));
+    }
+    for (id, object) in &whole.objects {
+        if view.stored(*id) != Some(object) {
+            return Err(format!("object {id:?} differs"));
+        }
+        if view.get_object(*id).ok() != whole.get_object(*id).ok() {
+            return Err(format!("object {id:?} dereferences otherwise"));
+        }
+    }
+    if view.trailer() != &whole.trailer {
+        return Err("trailers differ".into());
+    }
+    if view.get_pages() != whole.get_pages() {
+        return Err(format!("pages differ: view {:?}, document {:?}", view.get_pages(), whole.get_pages()));
+    }
+    for page in whole.get_pages().values() {
+        if view.get_page_contents(*page) != whole.get_page_contents(*page) {
+            return Err(format!("the contents of page {page:?} differ"));
+        }
+    }
+    if formtool::pdf::form_fields(view) != formtool::pdf::form_fields(whole) {
+        return Err("form fields differ".into());
+    }
+    Ok(())
+}
+
+/// Reads every earlier revision of `pdf` as its changes from the latest one (as the verifier
+/// does) and compares that with the revision read as a document of its own; returns how many
+/// revisions were read as changes.
+fn check_views(name: &str, pdf: &[u8]) -> usize {
+    let ends = revision_ends(pdf);
+    let Some((&last, earlier)) = ends.split_last() else { return 0 };
+    let mut reader = RevisionReader::new(pdf);
+    let Ok(base_xref) = reader.xref_at(last) else { return 0 };
+    let Ok(base) = reader.last_document(&base_xref, last) else { return 0 };
+    let mut read = 0;
+    for &end in earlier {
+        let Ok(xref) = reader.xref_at(end) else { continue };
+        let Ok(changes) = reader.changes(&xref, end, &base, &base_xref.entries) else { continue };
+        read += 1;
+        let whole = RevisionReader::new(pdf)
+            .document_at(end)
+            .unwrap_or_else(|e| panic!("{name} revision ending at {end}: read as changes, declined whole ({e:?})"));
+        if let Err(why) = compare_view(&View::Changed { base: &base, changes: &changes }, &whole) {
+            panic!("{name} revision ending at {end}, read as changes: {why}");
+        }
+    }
+    read
+}
+
 #[test]
 fn every_committed_pdf_reads_as_lopdf_reads_it() {
     let mut paths = Vec::new();
@@ -88,6 +148,20 @@ fn every_committed_pdf_reads_as_lopdf_reads_it() {
         built += check_file(&path.display().to_string(), &pdf);
     }
     assert!(built > 100, "the fast reader built only {built} revisions");
+}
+
+/// What the verifier reads of a signed state — the final document with that revision's
+/// differences laid over it — is that revision, object for object and page for page.
+#[test]
+fn every_earlier_revision_reads_the_same_as_changes_from_the_latest() {
+    let mut paths = Vec::new();
+    pdfs_under("fixtures", &mut paths);
+    let mut read = 0;
+    for path in &paths {
+        let pdf = std::fs::read(path).unwrap();
+        read += check_views(&path.display().to_string(), &pdf);
+    }
+    assert!(read > 60, "only {read} revisions were read as changes");
 }
 
 #[test]
@@ -126,6 +200,7 @@ fn mutated_files_read_as_lopdf_reads_them_or_are_declined() {
             if check_file(&format!("{name} mutant {k}"), &m) > 0 {
                 accepted += 1;
             }
+            check_views(&format!("{name} mutant {k}"), &m);
         }
     }
     // Changes in stream data or strings still read; inserted or deleted bytes move every

@@ -23,6 +23,8 @@
 
 use lopdf::{Dictionary, Document, Object};
 
+use crate::pdf::view::Objects;
+
 use crate::pdf::Rect;
 use crate::pdf::{get, number, rect_from, resolve};
 
@@ -103,7 +105,11 @@ const MAX_XOBJECT_DEPTH: usize = 8;
 const MAX_OPERATIONS: usize = 200_000;
 
 /// Everything painted by `content` with `resources`, in page space.
-pub fn painted_in_content(doc: &Document, content: &[u8], resources: Option<&Dictionary>) -> Vec<Painted> {
+pub fn painted_in_content<D: Objects + ?Sized>(
+    doc: &D,
+    content: &[u8],
+    resources: Option<&Dictionary>,
+) -> Vec<Painted> {
     let mut out = Vec::new();
     let mut budget = MAX_OPERATIONS;
     interpret(doc, content, resources, GraphicsState::default(), 0, &mut budget, &mut out);
@@ -173,7 +179,7 @@ fn emit(out: &mut Vec<Painted>, kind: Kind, bbox: Rect, paint: Option<bool>, gs:
     out.push(Painted { kind, bbox, visible });
 }
 
-fn ext_gstate_transparent(doc: &Document, resources: Option<&Dictionary>, name: &[u8]) -> bool {
+fn ext_gstate_transparent<D: Objects + ?Sized>(doc: &D, resources: Option<&Dictionary>, name: &[u8]) -> bool {
     let Some(gs) = resources
         .and_then(|r| get(doc, r, b"ExtGState"))
         .and_then(|e| e.as_dict().ok())
@@ -186,8 +192,8 @@ fn ext_gstate_transparent(doc: &Document, resources: Option<&Dictionary>, name: 
     zero(b"CA") || zero(b"ca")
 }
 
-fn interpret(
-    doc: &Document,
+fn interpret<D: Objects + ?Sized>(
+    doc: &D,
     content: &[u8],
     resources: Option<&Dictionary>,
     initial: GraphicsState,
@@ -413,7 +419,7 @@ pub fn page_content(doc: &Document, page_id: lopdf::ObjectId) -> (Vec<u8>, Optio
 }
 
 /// A page's own `/Resources` dictionary.
-pub fn page_resources(doc: &Document, page_id: lopdf::ObjectId) -> Option<Dictionary> {
+pub fn page_resources<D: Objects + ?Sized>(doc: &D, page_id: lopdf::ObjectId) -> Option<Dictionary> {
     doc.get_dictionary(page_id).ok().and_then(|p| get(doc, p, b"Resources")).and_then(|r| r.as_dict().ok()).cloned()
 }
 
@@ -432,7 +438,7 @@ pub struct Annotation {
 }
 
 /// The annotations of a page.
-pub fn annotations(doc: &Document, page_id: lopdf::ObjectId) -> Vec<Annotation> {
+pub fn annotations<D: Objects + ?Sized>(doc: &D, page_id: lopdf::ObjectId) -> Vec<Annotation> {
     let Some(Object::Array(annots)) = doc.get_dictionary(page_id).ok().and_then(|p| get(doc, p, b"Annots")) else {
         return Vec::new();
     };

@@ -20,6 +20,7 @@ pub mod marks;
 pub mod revisions;
 pub mod sniff;
 pub mod structure;
+pub mod view;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -28,6 +29,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
 
 use crate::error::Failure;
+use view::Objects;
 
 /// An axis-aligned rectangle `[x1 y1 x2 y2]`, as PDF writes `/Rect`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,7 +81,7 @@ impl FieldKind {
 }
 
 /// A page's `/MediaBox`, inherited through `/Parent` as viewers do.
-pub fn page_media_box(doc: &Document, page: ObjectId) -> Option<Rect> {
+pub fn page_media_box<D: Objects + ?Sized>(doc: &D, page: ObjectId) -> Option<Rect> {
     let mut id = page;
     for _ in 0..32 {
         let dict = doc.get_dictionary(id).ok()?;
@@ -92,7 +94,7 @@ pub fn page_media_box(doc: &Document, page: ObjectId) -> Option<Rect> {
 }
 
 /// The "on" appearance state of a checkbox widget: the name in `/AP /N` other than `Off`.
-pub fn checkbox_on_state(doc: &Document, widget: ObjectId) -> Option<Vec<u8>> {
+pub fn checkbox_on_state<D: Objects + ?Sized>(doc: &D, widget: ObjectId) -> Option<Vec<u8>> {
     let d = doc.get_dictionary(widget).ok()?;
     let ap = get(doc, d, b"AP")?.as_dict().ok()?;
     let normal = get(doc, ap, b"N")?.as_dict().ok()?;
@@ -187,7 +189,7 @@ pub fn number(obj: &Object) -> Option<f32> {
 }
 
 /// Read a `/Rect`-style array, resolving references.
-pub fn rect_from(doc: &Document, obj: &Object) -> Option<Rect> {
+pub fn rect_from<D: Objects + ?Sized>(doc: &D, obj: &Object) -> Option<Rect> {
     let arr = resolve(doc, obj).as_array().ok()?;
     if arr.len() != 4 {
         return None;
@@ -197,7 +199,7 @@ pub fn rect_from(doc: &Document, obj: &Object) -> Option<Rect> {
 }
 
 /// Follow a reference (one level is all PDF allows for values; chains are broken files).
-pub fn resolve<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
+pub fn resolve<'a, D: Objects + ?Sized>(doc: &'a D, obj: &'a Object) -> &'a Object {
     match obj {
         Object::Reference(id) => doc.get_object(*id).unwrap_or(&Object::Null),
         other => other,
@@ -205,7 +207,7 @@ pub fn resolve<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
 }
 
 /// A dictionary entry, resolved; `None` when absent or null.
-pub fn get<'a>(doc: &'a Document, dict: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+pub fn get<'a, D: Objects + ?Sized>(doc: &'a D, dict: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
     match dict.get(key).ok().map(|o| resolve(doc, o)) {
         None | Some(Object::Null) => None,
         some => some,
@@ -214,8 +216,8 @@ pub fn get<'a>(doc: &'a Document, dict: &'a Dictionary, key: &[u8]) -> Option<&'
 
 /// Several entries of a dictionary, resolved as [`get`] resolves them, in one pass over it:
 /// cheaper than a hashed lookup per key for the handful of keys a field is read for.
-pub fn get_all<'a, const N: usize>(
-    doc: &'a Document,
+pub fn get_all<'a, D: Objects + ?Sized, const N: usize>(
+    doc: &'a D,
     dict: &'a Dictionary,
     keys: [&[u8]; N],
 ) -> [Option<&'a Object>; N] {
@@ -269,7 +271,7 @@ const MAX_FIELD_DEPTH: usize = 32;
 
 /// Every terminal field of the document's AcroForm, in tree order. A PDF without an AcroForm
 /// gives an empty list.
-pub fn form_fields(doc: &Document) -> Vec<FormField> {
+pub fn form_fields<D: Objects + ?Sized>(doc: &D) -> Vec<FormField> {
     let mut page_of = PageIndex::default();
     for (number, page_id) in doc.get_pages() {
         page_of.by_page.insert(page_id, number as usize);
@@ -310,8 +312,8 @@ struct PageIndex {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn walk_field(
-    doc: &Document,
+fn walk_field<D: Objects + ?Sized>(
+    doc: &D,
     obj: &Object,
     parent_name: &str,
     inherited_ft: Option<&[u8]>,

@@ -33,6 +33,7 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
 use crate::pdf::limits::{MAX_OBJECTS, MAX_STRUCTURE_STREAM_BYTES};
+use crate::pdf::view::{Changes, Objects, View};
 
 /// This reader cannot load the revision exactly; load it with lopdf instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,9 @@ pub struct RevisionReader<'a> {
 /// so that it is reused only for revisions that would read it the same way.
 struct Parsed {
     id: ObjectId,
-    object: Object,
+    /// `None` once [`RevisionReader::last_document`] has moved it into its document (what it
+    /// depended on stays, for the revisions read against that document).
+    object: Option<Object>,
     /// Offset just past it (`endobj` and the space after).
     end: usize,
     /// An indirect `/Length`: the object that gave it and where the revision had that object.
@@ -155,40 +158,75 @@ impl<'a> RevisionReader<'a> {
         doc.version = header_version(self.bytes)?;
         for (&number, location) in &xref.entries {
             let Location::At(offset, generation) = *location else { continue };
-            if offset >= end {
-                return Err(Unsupported("an object lies after its revision"));
-            }
-            let Parsed { id, object, .. } = self.object_at(offset, xref, end)?;
-            let id = *id;
-            if id != (number, generation) {
-                return Err(Unsupported("an object is not where its cross-reference entry says"));
-            }
-            // lopdf unpacks every object stream it meets into the document.
-            if let Object::Stream(stream) = object
-                && stream.dict.has_type(b"ObjStm")
-            {
-                return Err(Unsupported("object streams"));
-            }
+            self.object_in(number, generation, offset, xref, end)?;
+            let parsed = self.parsed.get_mut(&offset).ok_or(Unsupported("object read twice"))?;
             let object = match take {
-                false => object.clone(),
-                true => self.parsed.remove(&offset).map(|p| p.object).ok_or(Unsupported("object read twice"))?,
+                false => parsed.object.clone(),
+                true => parsed.object.take(),
             };
-            doc.objects.insert(id, object);
+            doc.objects.insert((number, generation), object.ok_or(Unsupported("object read twice"))?);
         }
         doc.trailer = xref.trailer.clone();
         doc.max_id = doc.objects.keys().next_back().map_or(0, |id| id.0);
-        // lopdf rebuilds the cross-reference data by scanning when the page tree does not
-        // load, so such a revision is left to it.
-        let kids = doc
-            .catalog()
-            .and_then(|c| c.get(b"Pages"))
-            .and_then(Object::as_reference)
-            .and_then(|id| doc.get_dictionary(id))
-            .and_then(|pages| pages.get(b"Kids"));
-        if !matches!(kids, Ok(Object::Array(_))) {
-            return Err(Unsupported("the page tree does not load"));
-        }
+        page_tree_loads(&doc)?;
         Ok(doc)
+    }
+
+    /// The revision described by `xref` (ending at `end`) as its differences from `base`, the
+    /// document this reader built from the cross-reference data `base_locations`: only the
+    /// objects the two put at different places are read (an object at the same offset is the
+    /// same object), so a signed state costs what changed after it, not a copy of the whole.
+    /// Declined, like [`Self::document`], for anything that revision would not read exactly.
+    pub fn changes(
+        &mut self,
+        xref: &XrefMap,
+        end: usize,
+        base: &Document,
+        base_locations: &BTreeMap<u32, Location>,
+    ) -> Result<Changes> {
+        let mut objects = BTreeMap::new();
+        let mut count = 0;
+        for (&number, location) in &xref.entries {
+            let Location::At(offset, generation) = *location else { continue };
+            count += 1;
+            // Checked for shared objects too: what a revision may read of an object (its end,
+            // an indirect length) is not the same for every revision.
+            self.object_in(number, generation, offset, xref, end)?;
+            if base_locations.get(&number) == Some(location) {
+                continue;
+            }
+            let own = self.parsed.get(&offset).and_then(|p| p.object.clone());
+            objects.insert((number, generation), Some(own.ok_or(Unsupported("object read twice"))?));
+        }
+        for (&number, location) in base_locations {
+            if let Location::At(_, generation) = *location
+                && xref.entries.get(&number) != Some(location)
+            {
+                objects.entry((number, generation)).or_insert(None);
+            }
+        }
+        let changes = Changes { objects, trailer: xref.trailer.clone(), count };
+        page_tree_loads(&View::Changed { base, changes: &changes })?;
+        Ok(changes)
+    }
+
+    /// Parse (once) the object that `xref` puts at `offset` as `number generation`, and check
+    /// that the revision ending at `end` reads it so.
+    fn object_in(&mut self, number: u32, generation: u16, offset: usize, xref: &XrefMap, end: usize) -> Result<()> {
+        if offset >= end {
+            return Err(Unsupported("an object lies after its revision"));
+        }
+        let parsed = self.object_at(offset, xref, end)?;
+        if parsed.id != (number, generation) {
+            return Err(Unsupported("an object is not where its cross-reference entry says"));
+        }
+        // lopdf unpacks every object stream it meets into the document.
+        if let Some(Object::Stream(stream)) = &parsed.object
+            && stream.dict.has_type(b"ObjStm")
+        {
+            return Err(Unsupported("object streams"));
+        }
+        Ok(())
     }
 
     fn section(&mut self, at: usize) -> Result<&Section> {
@@ -209,7 +247,7 @@ impl<'a> RevisionReader<'a> {
         let (id, object) = parser.indirect_object(&mut |_| None)?;
         let Object::Stream(stream) = object else { return Err(Unsupported("startxref points at no section")) };
         // The stream is also an object of the document (its section usually lists it).
-        let parsed = Parsed { id, object: Object::Stream(stream.clone()), end: parser.pos, length_from: None };
+        let parsed = Parsed { id, object: Some(Object::Stream(stream.clone())), end: parser.pos, length_from: None };
         self.parsed.insert(at, parsed);
         if stream.dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"XRef".as_slice()) {
             return Err(Unsupported("startxref points at no section"));
@@ -250,7 +288,7 @@ impl<'a> RevisionReader<'a> {
             };
             let mut parser = Parser::new(bytes, offset);
             let (id, object) = parser.indirect_object(&mut length_of)?;
-            let parsed = Parsed { id, object, end: parser.pos, length_from };
+            let parsed = Parsed { id, object: Some(object), end: parser.pos, length_from };
             self.parsed.insert(offset, parsed);
         }
         let parsed = &self.parsed[&offset];
@@ -263,6 +301,21 @@ impl<'a> RevisionReader<'a> {
             return Err(Unsupported("a stream's indirect /Length differs between revisions"));
         }
         Ok(parsed)
+    }
+}
+
+/// lopdf rebuilds the cross-reference data by scanning when the page tree does not load, so
+/// such a revision is left to it.
+fn page_tree_loads<D: Objects + ?Sized>(doc: &D) -> Result<()> {
+    let kids = doc
+        .catalog()
+        .and_then(|c| c.get(b"Pages"))
+        .and_then(Object::as_reference)
+        .and_then(|id| doc.get_dictionary(id))
+        .and_then(|pages| pages.get(b"Kids"));
+    match kids {
+        Ok(Object::Array(_)) => Ok(()),
+        _ => Err(Unsupported("the page tree does not load")),
     }
 }
 

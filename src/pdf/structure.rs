@@ -53,7 +53,9 @@ pub fn read_latest(reader: &mut RevisionReader, end: usize) -> Result<Option<Loa
             None => return Err(format!("{root}, an object the cross-reference data does not have")),
         }
     }
-    match reader.document(&xref, end) {
+    // The latest document takes the parsed objects: the signed states are read as their
+    // differences from it ([`RevisionReader::changes`]).
+    match reader.last_document(&xref, end) {
         Ok(doc) => Ok(Some((doc, xref.entries))),
         Err(e) => fallback(e),
     }

@@ -18,7 +18,9 @@
 //! assert_eq!(found.problems.len(), 1);
 //! ```
 
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Object, ObjectId};
+
+use crate::pdf::view::Objects;
 
 /// The objects of a store that are validation data, and what else it holds.
 #[derive(Debug, Default)]
@@ -35,7 +37,7 @@ const MAX_ENTRIES: usize = 10_000;
 const MAX_DER_BYTES: usize = 4 << 20;
 
 /// Read the store `dss` (the catalog's `/DSS` value) of `doc` into `out`.
-pub fn read(doc: &Document, dss: &Object, out: &mut Contents) {
+pub fn read<D: Objects + ?Sized>(doc: &D, dss: &Object, out: &mut Contents) {
     let Some(dict) = dictionary(doc, dss, out) else {
         out.problems.push("something other than a dictionary".into());
         return;
@@ -70,7 +72,11 @@ pub fn read(doc: &Document, dss: &Object, out: &mut Contents) {
 }
 
 /// `obj` resolved to a dictionary, noting its id as part of the store.
-fn dictionary<'d>(doc: &'d Document, obj: &'d Object, out: &mut Contents) -> Option<&'d lopdf::Dictionary> {
+fn dictionary<'d, D: Objects + ?Sized>(
+    doc: &'d D,
+    obj: &'d Object,
+    out: &mut Contents,
+) -> Option<&'d lopdf::Dictionary> {
     match obj {
         Object::Reference(id) => {
             let d = doc.get_dictionary(*id).ok()?;
@@ -82,7 +88,7 @@ fn dictionary<'d>(doc: &'d Document, obj: &'d Object, out: &mut Contents) -> Opt
     }
 }
 
-fn list(doc: &Document, value: &Object, out: &mut Contents) {
+fn list<D: Objects + ?Sized>(doc: &D, value: &Object, out: &mut Contents) {
     let items = match value {
         Object::Reference(id) => match doc.get_object(*id) {
             Ok(Object::Array(a)) => {
@@ -107,7 +113,7 @@ fn list(doc: &Document, value: &Object, out: &mut Contents) {
 
 /// A reference to a stream holding one DER SEQUENCE (a certificate, OCSP response, CRL or
 /// timestamp token).
-fn der_stream(doc: &Document, item: &Object, out: &mut Contents) {
+fn der_stream<D: Objects + ?Sized>(doc: &D, item: &Object, out: &mut Contents) {
     let Object::Reference(id) = item else {
         out.problems.push("a direct value where a DER stream belongs".into());
         return;

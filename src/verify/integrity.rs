@@ -26,9 +26,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lopdf::{Dictionary, Document, Object, ObjectId};
+use lopdf::{Dictionary, Object, ObjectId};
 
 use crate::pdf::marks::{self, fraction_inside};
+use crate::pdf::view::Objects;
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, get, is_ticked, rect_from, resolve};
 use crate::verify::mdp;
@@ -87,9 +88,10 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
         let last_signed = signed.iter().copied().filter(|r| *r < i).max().unwrap_or(first);
         let locked = locked_values(&form.revisions[last_signed].fields);
         let (before, after) = (&form.revisions[i - 1], &form.revisions[i]);
+        let (prev, next) = (form.view(i - 1), form.view(i));
         let mut diff = Diff {
-            prev: &before.doc,
-            next: &after.doc,
+            prev: &prev,
+            next: &next,
             prev_fields: &before.fields,
             next_fields: &after.fields,
             moved: after.moved_since(before).map(|ids| ids.into_iter().collect()),
@@ -139,8 +141,8 @@ fn locked_values(fields: &[FormField]) -> BTreeMap<String, String> {
 }
 
 struct Diff<'a> {
-    prev: &'a Document,
-    next: &'a Document,
+    prev: &'a dyn Objects,
+    next: &'a dyn Objects,
     prev_fields: &'a [FormField],
     next_fields: &'a [FormField],
     /// The objects of `next` that `prev` has at another place in the file, when known: the
@@ -258,13 +260,13 @@ impl Diff<'_> {
                 }
             }
         }
-        if let Some(info) = self.prev.trailer.get(b"Info").ok().and_then(|i| i.as_reference().ok()) {
+        if let Some(info) = self.prev.trailer().get(b"Info").ok().and_then(|i| i.as_reference().ok()) {
             self.explained.insert(info);
         }
         self.compare_acroform(p, n);
     }
 
-    fn explain_reachable(&mut self, doc: &Document, obj: &Object, depth: usize) {
+    fn explain_reachable(&mut self, doc: &dyn Objects, obj: &Object, depth: usize) {
         match obj {
             Object::Reference(id) => {
                 if self.explained.insert(*id)
@@ -302,7 +304,7 @@ impl Diff<'_> {
                 self.explained.insert(*id);
             }
         }
-        fn dict<'d>(doc: &'d Document, o: Option<&'d Object>) -> Option<&'d Dictionary> {
+        fn dict<'d>(doc: &'d dyn Objects, o: Option<&'d Object>) -> Option<&'d Dictionary> {
             o.and_then(|o| resolve(doc, o).as_dict().ok())
         }
         let (Some(p), n) = (dict(self.prev, form_p), dict(self.next, form_n)) else { return };
@@ -313,7 +315,7 @@ impl Diff<'_> {
         for k in Self::changed_keys(p, n) {
             match k.as_slice() {
                 b"Fields" => {
-                    let refs = |d: &Dictionary, doc: &Document| -> Vec<Object> {
+                    let refs = |d: &Dictionary, doc: &dyn Objects| -> Vec<Object> {
                         get(doc, d, b"Fields").and_then(|f| f.as_array().ok()).cloned().unwrap_or_default()
                     };
                     let (old, new) = (refs(p, self.prev), refs(n, self.next));
@@ -344,7 +346,7 @@ impl Diff<'_> {
         }
     }
 
-    fn page_contents(doc: &Document, page: &Dictionary) -> Vec<Object> {
+    fn page_contents(doc: &dyn Objects, page: &Dictionary) -> Vec<Object> {
         match page.get(b"Contents") {
             Ok(Object::Array(a)) => a.clone(),
             Ok(Object::Reference(id)) => match doc.get_object(*id) {
@@ -466,7 +468,7 @@ impl Diff<'_> {
     }
 
     fn compare_annotations(&mut self, number: usize, p: &Dictionary, n: &Dictionary) {
-        let list = |doc: &Document, d: &Dictionary| -> Vec<Object> {
+        let list = |doc: &dyn Objects, d: &Dictionary| -> Vec<Object> {
             get(doc, d, b"Annots").and_then(|a| a.as_array().ok()).cloned().unwrap_or_default()
         };
         if let Ok(Object::Reference(id)) = p.get(b"Annots") {
@@ -601,7 +603,7 @@ impl Diff<'_> {
             self.explained.insert(id1);
             let (prev, next) = (self.prev, self.next);
             let (Ok(d0), Ok(d1)) = (prev.get_dictionary(id0), next.get_dictionary(id1)) else {
-                if prev.objects.contains_key(&id0) && !next.objects.contains_key(&id1) {
+                if prev.has(id0) && !next.has(id1) {
                     self.problem(format!("{field_name}: object {} {} R was freed after it was signed", id1.0, id1.1));
                 }
                 continue;
@@ -628,7 +630,7 @@ impl Diff<'_> {
                 for id in ids {
                     self.explained.insert(id);
                     // Unmoved means unchanged, unless it is gone (freed).
-                    if self.moved.as_ref().is_some_and(|m| !m.contains(&id)) && next.objects.contains_key(&id) {
+                    if self.moved.as_ref().is_some_and(|m| !m.contains(&id)) && next.has(id) {
                         continue;
                     }
                     let changed = match (prev.get_object(id), next.get_object(id)) {
@@ -664,14 +666,15 @@ impl Diff<'_> {
 
     fn check_unexplained_objects(&mut self) {
         let mut changed: Vec<ObjectId> = Vec::new();
-        let candidates: Box<dyn Iterator<Item = (&ObjectId, &Object)>> = match &self.moved {
-            Some(ids) => Box::new(ids.iter().filter_map(|id| self.next.objects.get_key_value(id))),
-            None => Box::new(self.next.objects.iter()),
+        let candidates: Vec<ObjectId> = match &self.moved {
+            Some(ids) => ids.iter().copied().collect(),
+            None => self.next.ids(),
         };
-        for (id, obj) in candidates {
-            if let Ok(old) = self.prev.get_object(*id)
+        for id in candidates {
+            let Some(obj) = self.next.stored(id) else { continue };
+            if let Ok(old) = self.prev.get_object(id)
                 && !same(old, obj)
-                && !self.explained.contains(id)
+                && !self.explained.contains(&id)
             {
                 let ty = obj
                     .as_dict()
@@ -683,7 +686,7 @@ impl Diff<'_> {
                 if matches!(ty.as_deref(), Some("XRef") | Some("ObjStm")) {
                     continue;
                 }
-                changed.push(*id);
+                changed.push(id);
             }
         }
         for id in changed.into_iter().take(5) {
@@ -693,12 +696,11 @@ impl Diff<'_> {
         // Objects freed (marked deleted) since: whatever used them no longer shows them.
         let freed: Vec<ObjectId> = self
             .prev
-            .objects
-            .iter()
-            .filter(|(id, obj)| {
-                !self.next.objects.contains_key(id) && !self.explained.contains(id) && !is_structure(obj)
+            .ids()
+            .into_iter()
+            .filter(|id| {
+                !self.next.has(*id) && !self.explained.contains(id) && !self.prev.stored(*id).is_some_and(is_structure)
             })
-            .map(|(id, _)| *id)
             .take(5)
             .collect();
         for id in freed {
@@ -713,11 +715,11 @@ fn is_structure(obj: &Object) -> bool {
     obj.as_stream().is_ok_and(|s| s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm"))
 }
 
-fn root_id(doc: &Document) -> Option<ObjectId> {
-    doc.trailer.get(b"Root").ok()?.as_reference().ok()
+fn root_id(doc: &dyn Objects) -> Option<ObjectId> {
+    doc.trailer().get(b"Root").ok()?.as_reference().ok()
 }
 
-fn field_type(doc: &Document, d: &Dictionary) -> Option<String> {
+fn field_type(doc: &dyn Objects, d: &Dictionary) -> Option<String> {
     let mut cur = d.clone();
     for _ in 0..32 {
         if let Some(ft) = get(doc, &cur, b"FT").and_then(|f| f.as_name().ok()) {
@@ -728,7 +730,7 @@ fn field_type(doc: &Document, d: &Dictionary) -> Option<String> {
     None
 }
 
-fn collect_refs(doc: &Document, obj: &Object, depth: usize, out: &mut Vec<ObjectId>) {
+fn collect_refs(doc: &dyn Objects, obj: &Object, depth: usize, out: &mut Vec<ObjectId>) {
     match obj {
         Object::Reference(id) => {
             out.push(*id);
@@ -757,7 +759,7 @@ fn describe_ref(o: &Object) -> String {
 }
 
 /// A few words saying what an object is, for messages.
-fn describe_object(doc: &Document, id: ObjectId) -> String {
+fn describe_object(doc: &dyn Objects, id: ObjectId) -> String {
     for (number, page) in doc.get_pages() {
         if doc.get_page_contents(page).contains(&id) {
             return format!("content of page {number}");

@@ -26,6 +26,7 @@ use std::collections::BTreeSet;
 use lopdf::{Document, Object, ObjectId};
 
 use crate::pdf::revisions::Location;
+use crate::pdf::view::Objects;
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{get, is_ticked};
 use crate::verify::render::Renderer;
@@ -81,15 +82,15 @@ pub fn compare(form: &Returned, boxes: &[(usize, Rect)], always: bool) -> Result
     let mut now: Option<Renderer> = None;
     for (index, field) in signed {
         let Some(rev) = form.revisions.get(index) else { continue };
-        if index + 1 >= form.revisions.len() || !(always || may_paint_elsewhere(rev, last)) {
+        if index + 1 >= form.revisions.len() || !(always || may_paint_elsewhere(form, index)) {
             continue;
         }
         if now.is_none() {
-            now = Some(Renderer::open(form.bytes, &last.doc, &[])?);
+            now = Some(Renderer::of_bytes(form.bytes.to_vec())?);
         }
         let Some(now) = now.as_ref() else { continue };
         let bytes = form.bytes.get(..rev.end).ok_or("a signed revision ends past the file")?;
-        let then = Renderer::open(bytes, &rev.doc, &[])?;
+        let then = Renderer::of_bytes(bytes.to_vec())?;
         let allowed = allowed_regions(rev, last, boxes);
         if let Some(change) = compare_pages(&then, now, &allowed, rev.number, &field)? {
             return Ok(Some(change));
@@ -101,15 +102,13 @@ pub fn compare(form: &Returned, boxes: &[(usize, Rect)], always: bool) -> Result
 /// Signed revisions (1-based numbers) whose pages [`compare`] would render: those after
 /// which some object changed that could paint outside the allowed regions.
 pub fn revisions_to_render(form: &Returned) -> Vec<usize> {
-    let Some(last) = form.revisions.last() else { return Vec::new() };
     let count = form.revisions.len();
     let mut out: Vec<usize> = form
         .signatures
         .iter()
         .filter_map(|s| s.revision)
-        .filter(|i| i + 1 < count)
+        .filter(|i| i + 1 < count && may_paint_elsewhere(form, *i))
         .filter_map(|i| form.revisions.get(i))
-        .filter(|rev| may_paint_elsewhere(rev, last))
         .map(|rev| rev.number)
         .collect();
     out.sort();
@@ -230,9 +229,11 @@ fn allowed_regions(rev: &Revision, last: &Revision, boxes: &[(usize, Rect)]) -> 
     out
 }
 
-/// Whether some object changed between `rev` and `last` that could paint outside the allowed
-/// regions (see the module doc for the rule).
-fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
+/// Whether some object changed between signed revision `index` (into [`Returned::revisions`])
+/// and the final file that could paint outside the allowed regions (see the module doc for the
+/// rule).
+fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
+    let (Some(rev), Some(last)) = (form.revisions.get(index), form.revisions.last()) else { return true };
     let (Some(before), Some(after)) = (rev.locations.as_ref(), last.locations.as_ref()) else {
         return true;
     };
@@ -247,7 +248,7 @@ fn may_paint_elsewhere(rev: &Revision, last: &Revision) -> bool {
     if before.keys().any(|n| !after.contains_key(n)) {
         return true;
     }
-    let (old, new) = (&rev.doc, &last.doc);
+    let (old, new) = (&form.view(index), form.latest());
     let contents = page_contents(old).into_iter().chain(page_contents(new)).collect::<BTreeSet<_>>();
     let kept_widgets = kept_widgets(old, new, rev, last);
     // What the kept widgets' appearances use (fonts, resources) paints only inside those
@@ -386,7 +387,7 @@ fn walk_references<'a>(doc: &'a Document, roots: Vec<&'a Object>, by_number: boo
 const MAX_REACHABLE: usize = 20_000;
 
 /// Object ids of every page's content streams.
-fn page_contents(doc: &Document) -> Vec<ObjectId> {
+fn page_contents(doc: &dyn Objects) -> Vec<ObjectId> {
     let mut out = Vec::new();
     for page in doc.get_pages().values() {
         let Ok(dict) = doc.get_dictionary(*page) else { continue };
@@ -406,7 +407,7 @@ fn page_contents(doc: &Document) -> Vec<ObjectId> {
 
 /// Widget (or merged field-widget) dictionaries present at the signature and in the final
 /// file, on the same page, with the same `/Rect`, `/OC` and visibility flags.
-fn kept_widgets(old: &Document, new: &Document, rev: &Revision, last: &Revision) -> BTreeSet<ObjectId> {
+fn kept_widgets(old: &dyn Objects, new: &Document, rev: &Revision, last: &Revision) -> BTreeSet<ObjectId> {
     let mut out = BTreeSet::new();
     let before: Vec<_> = rev.fields.iter().flat_map(|f| &f.widgets).collect();
     for w in last.fields.iter().flat_map(|f| &f.widgets) {

@@ -141,7 +141,11 @@ impl Renderer {
     /// same document parsed by lopdf). Hiding re-serialises the document, so it is done only
     /// when there is something to hide.
     pub fn open(bytes: &[u8], doc: &Document, hide: &[ObjectId]) -> Result<Renderer, String> {
-        let data = if hide.is_empty() { bytes.to_vec() } else { with_hidden(doc, hide)? };
+        Renderer::of_bytes(if hide.is_empty() { bytes.to_vec() } else { with_hidden(doc, hide)? })
+    }
+
+    /// Render a file's bytes as they are.
+    pub fn of_bytes(data: Vec<u8>) -> Result<Renderer, String> {
         let pdf = Pdf::new(data).map_err(|e| format!("the renderer cannot open the file ({e:?})"))?;
         Ok(Renderer { pdf })
     }

@@ -20,6 +20,7 @@ use lopdf::{Document, Object, ObjectId};
 
 use crate::pdf::load_pdf;
 use crate::pdf::revisions::{Location, RevisionReader};
+use crate::pdf::view::{Changes, View};
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, form_fields, get, resolve};
 use crate::verify::signature::{self, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
@@ -30,7 +31,8 @@ pub struct Revision {
     pub end: usize,
     /// 1-based position among all the file's revisions, for messages.
     pub number: usize,
-    pub doc: Document,
+    /// The document as of then; read it through [`Returned::view`].
+    pub state: State,
     /// Its form fields ([`form_fields`]), read once.
     pub fields: Vec<FormField>,
     /// Where this revision's cross-reference data puts each object, when the fast reader
@@ -53,6 +55,17 @@ impl Revision {
                 .collect(),
         )
     }
+}
+
+/// How a revision's document is held.
+pub enum State {
+    /// The document as it is now ([`Returned::latest`]).
+    Latest,
+    /// Its differences from the document as it is now, when the fast reader read both.
+    Changed(Changes),
+    /// A document of its own (read by lopdf, when the fast reader declined the file). Boxed:
+    /// a lopdf document is several times the size of the other variants.
+    Whole(Box<Document>),
 }
 
 /// One digital signature of the form.
@@ -94,6 +107,7 @@ pub struct Returned<'a> {
     pub trailing_garbage: bool,
     /// Page 1's content as it is now, decoded (its streams joined).
     pub first_page_content: Vec<u8>,
+    latest: Document,
 }
 
 /// Offsets just past each `%%EOF` marker and the end-of-line after it.
@@ -137,11 +151,6 @@ impl<'a> Returned<'a> {
             crate::pdf::structure::read_latest(&mut reader, last_end).map_err(|reason| {
                 format!("the file's last cross-reference section cannot be read as written: {reason}")
             })?
-        };
-        let mut load = |end: usize, last: bool| -> Option<(Document, BTreeMap<u32, Location>)> {
-            let xref = reader.xref_at(end).ok()?;
-            let doc = if last { reader.last_document(&xref, end) } else { reader.document(&xref, end) };
-            Some((doc.ok()?, xref.entries))
         };
         let (latest, latest_locations) = match fast_latest {
             Some((doc, locations)) => (doc, Some(locations)),
@@ -199,32 +208,59 @@ impl<'a> Returned<'a> {
             .collect();
         let mut revisions = Vec::new();
         for (i, &(k, end)) in wanted.iter().enumerate() {
-            let end = &end;
-            if let Some((doc, locations)) = load(*end, i + 1 == wanted.len()) {
-                let fields = form_fields(&doc);
-                revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: Some(locations) });
-            } else if let Ok(doc) = crate::pdf::limits::load_pdf_bounded(&bytes[..*end]) {
+            let number = k + 1;
+            let xref = reader.xref_at(end).ok();
+            // Read against the latest document when it was read fast too: then the two share
+            // every object they put at the same place. Otherwise a document of its own, moving
+            // the parsed objects into the last one wanted.
+            let fast = xref.and_then(|xref| {
+                let state = match &latest_locations {
+                    Some(base) => State::Changed(reader.changes(&xref, end, &latest, base).ok()?),
+                    None if i + 1 == wanted.len() => State::Whole(Box::new(reader.last_document(&xref, end).ok()?)),
+                    None => State::Whole(Box::new(reader.document(&xref, end).ok()?)),
+                };
+                Some((state, xref.entries))
+            });
+            let (state, locations) = match fast {
+                Some((state, entries)) => (state, Some(entries)),
                 // (A "%%EOF" inside a stream is not a revision end; such a prefix does not load.)
-                let fields = form_fields(&doc);
-                revisions.push(Revision { end: *end, number: k + 1, doc, fields, locations: None });
-            }
+                None => match crate::pdf::limits::load_pdf_bounded(&bytes[..end]) {
+                    Ok(doc) => (State::Whole(Box::new(doc)), None),
+                    Err(_) => continue,
+                },
+            };
+            let fields = match &state {
+                State::Changed(changes) => form_fields(&View::Changed { base: &latest, changes }),
+                State::Whole(doc) => form_fields(doc.as_ref()),
+                State::Latest => form_fields(&latest),
+            };
+            revisions.push(Revision { end, number, state, fields, locations });
         }
         revisions.push(Revision {
             end: last_end,
             number: ends.len().max(1),
-            doc: latest,
+            state: State::Latest,
             fields,
             locations: latest_locations,
         });
         for sig in &mut signatures {
             sig.revision = revisions.iter().position(|r| r.end == sig.verdict.signed_len && sig.verdict.signed_len > 0);
         }
-        Ok(Returned { bytes, sha256, revisions, signatures, trailing_garbage, first_page_content })
+        Ok(Returned { bytes, sha256, revisions, signatures, trailing_garbage, first_page_content, latest })
     }
 
     /// The document as it is now.
     pub fn latest(&self) -> &Document {
-        &self.revisions[self.revisions.len() - 1].doc
+        &self.latest
+    }
+
+    /// The document as of revision `index` (into [`Self::revisions`]).
+    pub fn view(&self, index: usize) -> View<'_> {
+        match self.revisions.get(index).map(|r| &r.state) {
+            Some(State::Changed(changes)) => View::Changed { base: &self.latest, changes },
+            Some(State::Whole(doc)) => View::Whole(doc),
+            Some(State::Latest) | None => View::Whole(&self.latest),
+        }
     }
 
     /// The form fields as they are now.
