@@ -28,6 +28,7 @@
 //! assert!(formtool::pdf::limits::check_document(&doc).is_ok());
 //! ```
 
+use crate::pdf::Lookup;
 use lopdf::{Document, LoadOptions, Object, ObjectId, Stream};
 
 /// Most bytes an object stream or cross-reference stream may inflate to while a PDF is loaded.
@@ -102,7 +103,7 @@ pub fn check_document(doc: &Document) -> Result<Vec<u8>, String> {
     }
     for object in doc.objects.values() {
         let Object::Stream(s) = object else { continue };
-        if s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() != Some(b"Image".as_slice()) {
+        if s.dict.lookup(b"Subtype").and_then(|t| t.as_name()).ok() != Some(b"Image".as_slice()) {
             continue;
         }
         let dim = |k: &[u8]| match s.dict.get(k) {
@@ -163,12 +164,12 @@ pub fn content_stream(stream: &Stream) -> Option<Vec<u8>> {
 /// an inflater costs more than inflating a small appearance stream; anything else, and any
 /// Flate data that does not inflate cleanly, is left to lopdf.
 pub fn decoded(stream: &Stream, limit: usize) -> lopdf::Result<Vec<u8>> {
-    let flate = match stream.dict.get(b"Filter") {
+    let flate = match stream.dict.lookup(b"Filter") {
         Ok(Object::Name(name)) => name == b"FlateDecode",
         Ok(Object::Array(filters)) => filters.len() == 1 && filters[0].as_name().ok() == Some(b"FlateDecode"),
         _ => false,
     };
-    let predictor = match stream.dict.get(b"DecodeParms") {
+    let predictor = match stream.dict.lookup(b"DecodeParms") {
         Err(_) => Some(None),
         // PNG predictors, as cross-reference streams use them; the rest is left to lopdf.
         Ok(Object::Dictionary(params)) => png_predictor(params).map(Some),
@@ -194,7 +195,7 @@ pub fn decoded(stream: &Stream, limit: usize) -> lopdf::Result<Vec<u8>> {
 /// (bytes per pixel, bytes per row) of a PNG predictor (`/Predictor` 10–15), computed as
 /// lopdf does; `None` for any other predictor or an unusual row size.
 fn png_predictor(params: &lopdf::Dictionary) -> Option<(usize, usize)> {
-    let predictor = params.get(b"Predictor").and_then(Object::as_i64).unwrap_or(1);
+    let predictor = params.lookup(b"Predictor").and_then(Object::as_i64).unwrap_or(1);
     if !(10..=15).contains(&predictor) {
         return None;
     }

@@ -25,6 +25,7 @@ use lopdf::{Dictionary, Document, Object};
 
 use crate::pdf::view::Objects;
 
+use crate::pdf::Lookup;
 use crate::pdf::Rect;
 use crate::pdf::{get, number, rect_from, resolve};
 
@@ -302,20 +303,20 @@ fn interpret<D: Objects + ?Sized>(
                 else {
                     continue;
                 };
-                let subtype = xobject.dict.get(b"Subtype").and_then(|s| s.as_name()).unwrap_or(b"");
+                let subtype = xobject.dict.lookup(b"Subtype").and_then(|s| s.as_name()).unwrap_or(b"");
                 if subtype == b"Image" {
                     let corners: Vec<(f32, f32)> = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
                         .iter()
                         .map(|(x, y)| apply(&gs.ctm, *x, *y))
                         .collect();
                     if let Some(b) = bbox_of(&corners) {
-                        let is_mask = xobject.dict.get(b"ImageMask").and_then(|m| m.as_bool()).unwrap_or(false);
+                        let is_mask = xobject.dict.lookup(b"ImageMask").and_then(|m| m.as_bool()).unwrap_or(false);
                         emit(out, Kind::Image, b, if is_mask { gs.fill } else { Some(true) }, &gs);
                     }
                 } else if subtype == b"Form" && depth < MAX_XOBJECT_DEPTH {
                     let matrix = xobject
                         .dict
-                        .get(b"Matrix")
+                        .lookup(b"Matrix")
                         .ok()
                         .and_then(|m| m.as_array().ok())
                         .map(|a| a.iter().filter_map(|o| number(resolve(doc, o))).collect::<Vec<f32>>())
@@ -324,7 +325,7 @@ fn interpret<D: Objects + ?Sized>(
                         .unwrap_or(IDENTITY);
                     let mut inner = gs.clone();
                     inner.ctm = concat(&matrix, &gs.ctm);
-                    if let Some(bbox) = xobject.dict.get(b"BBox").ok().and_then(|b| rect_from(doc, b)) {
+                    if let Some(bbox) = xobject.dict.lookup(b"BBox").ok().and_then(|b| rect_from(doc, b)) {
                         let corners: Vec<(f32, f32)> =
                             [(bbox.x1, bbox.y1), (bbox.x2, bbox.y1), (bbox.x1, bbox.y2), (bbox.x2, bbox.y2)]
                                 .iter()
@@ -337,8 +338,12 @@ fn interpret<D: Objects + ?Sized>(
                             });
                         }
                     }
-                    let inner_resources =
-                        xobject.dict.get(b"Resources").ok().and_then(|r| resolve(doc, r).as_dict().ok()).or(resources);
+                    let inner_resources = xobject
+                        .dict
+                        .lookup(b"Resources")
+                        .ok()
+                        .and_then(|r| resolve(doc, r).as_dict().ok())
+                        .or(resources);
                     // A Form XObject may be drawn many times: its bytes are charged to the
                     // budget (one operation per 64 bytes) so repeated large ones end the reading.
                     if *budget == 0 {
@@ -447,7 +452,7 @@ pub fn annotations<D: Objects + ?Sized>(doc: &D, page_id: lopdf::ObjectId) -> Ve
         .filter_map(|a| {
             let dict = resolve(doc, a).as_dict().ok()?;
             let subtype = String::from_utf8_lossy(get(doc, dict, b"Subtype")?.as_name().ok()?).into_owned();
-            let rect = dict.get(b"Rect").ok().and_then(|r| rect_from(doc, r));
+            let rect = dict.lookup(b"Rect").ok().and_then(|r| rect_from(doc, r));
             let ink = get(doc, dict, b"InkList").and_then(|l| l.as_array().ok()).map(|strokes| {
                 let points: Vec<(f32, f32)> = strokes
                     .iter()

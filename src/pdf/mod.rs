@@ -22,7 +22,9 @@ pub mod sniff;
 pub mod structure;
 pub mod view;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashSet, HashSetExt};
 use std::path::Path;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
@@ -88,7 +90,7 @@ pub fn page_media_box<D: Objects + ?Sized>(doc: &D, page: ObjectId) -> Option<Re
         if let Some(r) = get(doc, dict, b"MediaBox").and_then(|m| crate::pdf::rect_from(doc, m)) {
             return Some(r.normalized());
         }
-        id = dict.get(b"Parent").ok()?.as_reference().ok()?;
+        id = dict.lookup(b"Parent").ok()?.as_reference().ok()?;
     }
     None
 }
@@ -233,6 +235,28 @@ pub fn get_all<'a, D: Objects + ?Sized, const N: usize>(
     found
 }
 
+/// Dictionary lookups by linear search, which for the few entries of a PDF dictionary beats
+/// lopdf's hashed [`Dictionary::get`] (SipHash of the key, then a probe) and builds no error
+/// message when the key is absent. Same answers: a dictionary's keys are unique.
+pub trait Lookup {
+    fn lookup(&self, key: &[u8]) -> lopdf::Result<&Object>;
+}
+
+/// Above this many entries the hashed lookup wins.
+const LINEAR_LOOKUP_MAX: usize = 16;
+
+impl Lookup for Dictionary {
+    #[inline]
+    fn lookup(&self, key: &[u8]) -> lopdf::Result<&Object> {
+        let found = if self.len() <= LINEAR_LOOKUP_MAX {
+            self.iter().find(|(k, _)| k.as_slice() == key).map(|(_, v)| v)
+        } else {
+            self.get(key).ok()
+        };
+        found.ok_or(lopdf::Error::DictKey(String::new()))
+    }
+}
+
 /// One terminal field of an AcroForm.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormField {
@@ -363,10 +387,10 @@ fn walk_field<D: Objects + ?Sized>(
             continue;
         };
         let page = wid.and_then(|i| page_of.by_annot.get(&i).copied()).or_else(|| {
-            let p = wd.get(b"P").ok()?.as_reference().ok()?;
+            let p = wd.lookup(b"P").ok()?.as_reference().ok()?;
             page_of.by_page.get(&p).copied()
         });
-        let rect = wd.get(b"Rect").ok().and_then(|r| rect_from(doc, r));
+        let rect = wd.lookup(b"Rect").ok().and_then(|r| rect_from(doc, r));
         widgets.push(Widget { id: wid, page, rect });
     }
     let field_type = ft.map(|f| String::from_utf8_lossy(f).into_owned()).unwrap_or_default();

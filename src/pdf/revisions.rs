@@ -27,11 +27,14 @@
 //! assert_eq!(doc.get_pages().len(), 1);
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 
+use crate::pdf::Lookup;
 use crate::pdf::limits::{MAX_OBJECTS, MAX_STRUCTURE_STREAM_BYTES};
 use crate::pdf::view::{Changes, Objects, View};
 
@@ -127,7 +130,7 @@ impl<'a> RevisionReader<'a> {
             return Err(Unsupported("encrypted"));
         }
         // lopdf searches further for a catalog when the trailer names none.
-        if !matches!(trailer.get(b"Root"), Ok(Object::Reference(_))) {
+        if !matches!(trailer.lookup(b"Root"), Ok(Object::Reference(_))) {
             return Err(Unsupported("the trailer names no catalog"));
         }
         Ok(XrefMap { entries, trailer })
@@ -249,7 +252,7 @@ impl<'a> RevisionReader<'a> {
         // The stream is also an object of the document (its section usually lists it).
         let parsed = Parsed { id, object: Some(Object::Stream(stream.clone())), end: parser.pos, length_from: None };
         self.parsed.insert(at, parsed);
-        if stream.dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"XRef".as_slice()) {
+        if stream.dict.lookup(b"Type").and_then(Object::as_name).ok() != Some(b"XRef".as_slice()) {
             return Err(Unsupported("startxref points at no section"));
         }
         if stream.dict.has(b"Encrypt") {
@@ -309,10 +312,10 @@ impl<'a> RevisionReader<'a> {
 fn page_tree_loads<D: Objects + ?Sized>(doc: &D) -> Result<()> {
     let kids = doc
         .catalog()
-        .and_then(|c| c.get(b"Pages"))
+        .and_then(|c| c.lookup(b"Pages"))
         .and_then(Object::as_reference)
         .and_then(|id| doc.get_dictionary(id))
-        .and_then(|pages| pages.get(b"Kids"));
+        .and_then(|pages| pages.lookup(b"Kids"));
     match kids {
         Ok(Object::Array(_)) => Ok(()),
         _ => Err(Unsupported("the page tree does not load")),
@@ -410,7 +413,7 @@ fn header_version(bytes: &[u8]) -> Result<String> {
 }
 
 fn prev_offset(trailer: &Dictionary) -> Result<Option<usize>> {
-    match trailer.get(b"Prev") {
+    match trailer.lookup(b"Prev") {
         Err(_) => Ok(None),
         Ok(Object::Integer(n)) if *n >= 0 => Ok(Some(*n as usize)),
         Ok(_) => Err(Unsupported("/Prev is not an offset")),
@@ -477,7 +480,7 @@ fn read_table(bytes: &[u8], at: usize) -> Result<Section> {
 /// here.
 fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Location)>> {
     let bad = Unsupported("malformed cross-reference stream");
-    let widths: Vec<usize> = match dict.get(b"W") {
+    let widths: Vec<usize> = match dict.lookup(b"W") {
         Ok(Object::Array(w)) if w.len() == 3 => w
             .iter()
             .map(|o| o.as_i64().ok().and_then(|v| usize::try_from(v).ok()).filter(|v| *v <= 8))
@@ -485,11 +488,11 @@ fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Locat
             .ok_or(bad.clone())?,
         _ => return Err(bad),
     };
-    let size = match dict.get(b"Size") {
+    let size = match dict.lookup(b"Size") {
         Ok(Object::Integer(n)) if *n >= 0 && *n <= MAX_OBJECTS as i64 => *n as u64,
         _ => return Err(bad),
     };
-    let index: Vec<u64> = match dict.get(b"Index") {
+    let index: Vec<u64> = match dict.lookup(b"Index") {
         Err(_) => vec![0, size],
         Ok(Object::Array(a)) if a.len() % 2 == 0 => a
             .iter()
@@ -672,7 +675,7 @@ impl<'a> Parser<'a> {
                     [b'\r' | b'\n', ..] => self.pos += 1,
                     _ => return Err(Unsupported("no end of line after stream")),
                 }
-                let length = match dict.get(b"Length") {
+                let length = match dict.lookup(b"Length") {
                     Ok(Object::Integer(n)) if *n >= 0 => *n as usize,
                     Ok(Object::Reference(r)) => length_of(*r).ok_or(Unsupported("indirect /Length"))?,
                     _ => return Err(Unsupported("a stream without a usable /Length")),
@@ -1045,7 +1048,7 @@ mod tests {
         assert_eq!(parse("<41 4>").unwrap(), Object::String(b"A@".to_vec(), StringFormat::Hexadecimal));
         let Object::Dictionary(d) = parse("<</A [1 2 0 R /N] /B<</C null>>>>").unwrap() else { panic!() };
         assert_eq!(
-            d.get(b"A").unwrap(),
+            d.lookup(b"A").unwrap(),
             &Object::Array(vec![Object::Integer(1), Object::Reference((2, 0)), Object::Name(b"N".to_vec())])
         );
         assert!(parse("[1 2").is_err());

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use lopdf::{Document, Object};
 
+use crate::pdf::Lookup;
 use crate::pdf::revisions::{Location, RevisionReader, Unsupported};
 
 /// The fast reader's reasons that mean the file is damaged, not merely unusual.
@@ -44,7 +45,7 @@ pub fn read_latest(reader: &mut RevisionReader, end: usize) -> Result<Option<Loa
         Ok(xref) => xref,
         Err(e) => return fallback(e),
     };
-    if let Ok(Object::Reference((number, generation))) = xref.trailer.get(b"Root") {
+    if let Ok(Object::Reference((number, generation))) = xref.trailer.lookup(b"Root") {
         let root = format!("the trailer's /Root is {number} {generation} R");
         match xref.entries.get(number) {
             Some(Location::At(_, g)) if g == generation => {}

@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::pdf::Lookup;
 use lopdf::{Dictionary, Document, Error, Object, ObjectId};
 
 /// Read access to a document's objects, as lopdf's [`Document`] gives it.
@@ -64,7 +65,7 @@ pub trait Objects {
 
     /// The catalog, named by the trailer's `/Root` ([`Document::catalog`]).
     fn catalog(&self) -> lopdf::Result<&Dictionary> {
-        self.trailer().get(b"Root").and_then(Object::as_reference).and_then(|id| self.get_dictionary(id))
+        self.trailer().lookup(b"Root").and_then(Object::as_reference).and_then(|id| self.get_dictionary(id))
     }
 
     /// Page number → page object, in page-tree order ([`Document::get_pages`]).
@@ -89,10 +90,10 @@ const PAGE_TREE_DEPTH_LIMIT: usize = 256;
 fn page_ids<D: Objects + ?Sized>(doc: &D) -> Vec<ObjectId> {
     let kids_of = |id: ObjectId| -> Option<&[Object]> {
         let node = doc.get_dictionary(id).ok()?;
-        let kids = doc.dereference(node.get(b"Kids").ok()?).ok()?.1;
+        let kids = doc.dereference(node.lookup(b"Kids").ok()?).ok()?.1;
         kids.as_array().ok().map(Vec::as_slice)
     };
-    let root = doc.catalog().and_then(|c| c.get(b"Pages")).and_then(Object::as_reference);
+    let root = doc.catalog().and_then(|c| c.lookup(b"Pages")).and_then(Object::as_reference);
     let mut kids = root.ok().and_then(kids_of);
     let mut stack: Vec<&[Object]> = Vec::new();
     let mut budget = doc.count();
@@ -128,7 +129,7 @@ fn page_ids<D: Objects + ?Sized>(doc: &D) -> Vec<ObjectId> {
 fn content_ids<D: Objects + ?Sized>(doc: &D, page: ObjectId) -> Vec<ObjectId> {
     let mut streams = Vec::new();
     let Ok(page) = doc.get_dictionary(page) else { return streams };
-    let Ok(mut contents) = page.get(b"Contents") else { return streams };
+    let Ok(mut contents) = page.lookup(b"Contents") else { return streams };
     let mut followed = 0;
     loop {
         match contents {

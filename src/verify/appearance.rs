@@ -12,7 +12,7 @@
 //! assert_eq!(shown_text(&doc, field.id.unwrap()), Shown::Nothing);
 //! ```
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 

@@ -22,6 +22,7 @@ use lopdf::Document;
 
 use crate::form::{FieldKind, FormModel, Party, Rect, Role, SignatureBox, layout};
 use crate::input::{Transfer, is_email, normalize_guid, phone_problem};
+use crate::pdf::Lookup;
 use crate::pdf::marks::{self, Kind, MARK_ANNOTATIONS, counts_as_mark_in, fraction_inside, is_box_outline};
 pub use crate::pdf::sha256_hex;
 use crate::pdf::{FormField, is_ticked};
@@ -246,7 +247,7 @@ impl Values {
                 // A box is ticked only if its value and its shown state (/AS) both say so.
                 let shown_state = widget
                     .and_then(|w| doc.get_dictionary(w).ok())
-                    .and_then(|d| d.get(b"AS").ok())
+                    .and_then(|d| d.lookup(b"AS").ok())
                     .and_then(|a| a.as_name().ok())
                     .map(|a| String::from_utf8_lossy(a).into_owned());
                 if shown_state.as_deref().is_some_and(|s| !is_ticked(Some(s))) {

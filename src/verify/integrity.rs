@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::{Dictionary, Object, ObjectId};
 
+use crate::pdf::Lookup;
 use crate::pdf::marks::{self, fraction_inside};
 use crate::pdf::view::Objects;
 use crate::pdf::{FieldKind, Rect};
@@ -245,11 +246,11 @@ impl Diff<'_> {
         // Validation data and metadata may be updated in place; the document security store
         // only with what it may hold (certificates, OCSP responses, CRLs), not with whatever
         // an earlier revision listed there (such as the page content).
-        if let Ok(obj) = p.get(b"Metadata") {
+        if let Ok(obj) = p.lookup(b"Metadata") {
             self.explain_reachable(self.prev, obj, 4);
         }
         for (doc, dict) in [(self.prev, p), (self.next, n)] {
-            if let Ok(dss) = dict.get(b"DSS") {
+            if let Ok(dss) = dict.lookup(b"DSS") {
                 let mut found = crate::verify::dss::Contents::default();
                 crate::verify::dss::read(doc, dss, &mut found);
                 self.explained.extend(found.validation);
@@ -260,7 +261,7 @@ impl Diff<'_> {
                 }
             }
         }
-        if let Some(info) = self.prev.trailer().get(b"Info").ok().and_then(|i| i.as_reference().ok()) {
+        if let Some(info) = self.prev.trailer().lookup(b"Info").ok().and_then(|i| i.as_reference().ok()) {
             self.explained.insert(info);
         }
         self.compare_acroform(p, n);
@@ -297,8 +298,8 @@ impl Diff<'_> {
     }
 
     fn compare_acroform(&mut self, cat_p: &Dictionary, cat_n: &Dictionary) {
-        let form_p = cat_p.get(b"AcroForm").ok();
-        let form_n = cat_n.get(b"AcroForm").ok();
+        let form_p = cat_p.lookup(b"AcroForm").ok();
+        let form_n = cat_n.lookup(b"AcroForm").ok();
         for f in [form_p, form_n].into_iter().flatten() {
             if let Object::Reference(id) = f {
                 self.explained.insert(*id);
@@ -322,7 +323,7 @@ impl Diff<'_> {
                     if let Some(gone) = old.iter().find(|o| !new.contains(o)) {
                         self.problem(format!("a form field ({}) was removed from the form", describe_ref(gone)));
                     }
-                    if let Object::Reference(id) = p.get(b"Fields").unwrap_or(&Object::Null) {
+                    if let Object::Reference(id) = p.lookup(b"Fields").unwrap_or(&Object::Null) {
                         self.explained.insert(*id);
                     }
                     // New entries must be signature fields: checked with the fields below.
@@ -347,7 +348,7 @@ impl Diff<'_> {
     }
 
     fn page_contents(doc: &dyn Objects, page: &Dictionary) -> Vec<Object> {
-        match page.get(b"Contents") {
+        match page.lookup(b"Contents") {
             Ok(Object::Array(a)) => a.clone(),
             Ok(Object::Reference(id)) => match doc.get_object(*id) {
                 Ok(Object::Array(a)) => a.clone(),
@@ -374,8 +375,8 @@ impl Diff<'_> {
             }
         }
         // A resource dictionary held by reference may be extended in place.
-        if let Ok(Object::Reference(rid)) = p.get(b"Resources")
-            && n.get(b"Resources").ok() == Some(&Object::Reference(*rid))
+        if let Ok(Object::Reference(rid)) = p.lookup(b"Resources")
+            && n.lookup(b"Resources").ok() == Some(&Object::Reference(*rid))
         {
             self.explained.insert(*rid);
             if let (Ok(rp), Ok(rn)) = (prev.get_dictionary(*rid), next.get_dictionary(*rid)) {
@@ -386,9 +387,9 @@ impl Diff<'_> {
 
     fn compare_resources(&mut self, number: usize, p: &Dictionary, n: &Dictionary) {
         let rp =
-            p.get(b"Resources").ok().and_then(|r| resolve(self.prev, r).as_dict().ok()).cloned().unwrap_or_default();
+            p.lookup(b"Resources").ok().and_then(|r| resolve(self.prev, r).as_dict().ok()).cloned().unwrap_or_default();
         let rn =
-            n.get(b"Resources").ok().and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
+            n.lookup(b"Resources").ok().and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
         self.compare_resource_dicts(number, &rp, &rn);
     }
 
@@ -428,7 +429,7 @@ impl Diff<'_> {
 
     fn compare_contents(&mut self, number: usize, p: &Dictionary, n: &Dictionary) {
         let (old, new) = (Self::page_contents(self.prev, p), Self::page_contents(self.next, n));
-        if let Ok(Object::Reference(id)) = p.get(b"Contents")
+        if let Ok(Object::Reference(id)) = p.lookup(b"Contents")
             && matches!(self.prev.get_object(*id), Ok(Object::Array(_)))
         {
             self.explained.insert(*id);
@@ -438,7 +439,7 @@ impl Diff<'_> {
             return;
         }
         let resources =
-            n.get(b"Resources").ok().and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
+            n.lookup(b"Resources").ok().and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
         for added in &new[old.len()..] {
             let Ok(stream) = resolve(self.next, added).as_stream() else {
                 self.problem(format!("page {number}: added content cannot be read"));
@@ -471,7 +472,7 @@ impl Diff<'_> {
         let list = |doc: &dyn Objects, d: &Dictionary| -> Vec<Object> {
             get(doc, d, b"Annots").and_then(|a| a.as_array().ok()).cloned().unwrap_or_default()
         };
-        if let Ok(Object::Reference(id)) = p.get(b"Annots") {
+        if let Ok(Object::Reference(id)) = p.lookup(b"Annots") {
             self.explained.insert(*id);
         }
         let (old, new) = (list(self.prev, p), list(self.next, n));
@@ -482,8 +483,8 @@ impl Diff<'_> {
         let widget_rects: Vec<Rect> = old
             .iter()
             .filter_map(|a| resolve(self.prev, a).as_dict().ok())
-            .filter(|d| d.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Widget".as_slice()))
-            .filter_map(|d| d.get(b"Rect").ok().and_then(|r| rect_from(self.prev, r)))
+            .filter(|d| d.lookup(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Widget".as_slice()))
+            .filter_map(|d| d.lookup(b"Rect").ok().and_then(|r| rect_from(self.prev, r)))
             .collect();
         let empty_sigs: Vec<Rect> = self
             .prev_fields
@@ -498,8 +499,8 @@ impl Diff<'_> {
                 self.problem(format!("page {number}: an unreadable annotation was added"));
                 continue;
             };
-            let subtype = d.get(b"Subtype").and_then(|s| s.as_name()).map(name).unwrap_or_default();
-            let rect = d.get(b"Rect").ok().and_then(|r| rect_from(self.next, r));
+            let subtype = d.lookup(b"Subtype").and_then(|s| s.as_name()).map(name).unwrap_or_default();
+            let rect = d.lookup(b"Rect").ok().and_then(|r| rect_from(self.next, r));
             let flags = get(self.next, d, b"F").and_then(|f| f.as_i64().ok()).unwrap_or(0);
             let invisible = rect.is_none_or(|r| r.width() <= 0.0 || r.height() <= 0.0) || flags & 0b10 != 0;
             match subtype.as_str() {
@@ -624,7 +625,7 @@ impl Diff<'_> {
                 }
             }
             // Appearance streams rewritten in place count as appearance changes.
-            if let Ok(ap) = d0.get(b"AP") {
+            if let Ok(ap) = d0.lookup(b"AP") {
                 let mut ids = Vec::new();
                 collect_refs(prev, ap, 2, &mut ids);
                 for id in ids {
@@ -650,7 +651,7 @@ impl Diff<'_> {
             && before.value.is_some()
             && let Some(id) = before.id
             && let Ok(d) = self.prev.get_dictionary(id)
-            && let Ok(Object::Reference(v)) = d.get(b"V")
+            && let Ok(Object::Reference(v)) = d.lookup(b"V")
         {
             let (a, b) = (self.prev.get_object(*v), self.next.get_object(*v));
             let unmoved = self.moved.as_ref().is_some_and(|m| !m.contains(v));
@@ -680,7 +681,7 @@ impl Diff<'_> {
                     .as_dict()
                     .ok()
                     .or_else(|| obj.as_stream().ok().map(|s| &s.dict))
-                    .and_then(|d| d.get(b"Type").ok())
+                    .and_then(|d| d.lookup(b"Type").ok())
                     .and_then(|t| t.as_name().ok())
                     .map(name);
                 if matches!(ty.as_deref(), Some("XRef") | Some("ObjStm")) {
@@ -716,7 +717,7 @@ fn is_structure(obj: &Object) -> bool {
 }
 
 fn root_id(doc: &dyn Objects) -> Option<ObjectId> {
-    doc.trailer().get(b"Root").ok()?.as_reference().ok()
+    doc.trailer().lookup(b"Root").ok()?.as_reference().ok()
 }
 
 fn field_type(doc: &dyn Objects, d: &Dictionary) -> Option<String> {
@@ -767,12 +768,12 @@ fn describe_object(doc: &dyn Objects, id: ObjectId) -> String {
     }
     match doc.get_object(id) {
         Ok(Object::Stream(s)) => {
-            let sub = s.dict.get(b"Subtype").and_then(|t| t.as_name()).map(name).unwrap_or_default();
+            let sub = s.dict.lookup(b"Subtype").and_then(|t| t.as_name()).map(name).unwrap_or_default();
             if sub.is_empty() { "a stream".into() } else { format!("{} {sub} stream", article(&sub)) }
         }
         Ok(Object::Dictionary(d)) => {
-            let ty = d.get(b"Type").and_then(|t| t.as_name()).map(name).unwrap_or_default();
-            let sub = d.get(b"Subtype").and_then(|t| t.as_name()).map(name).unwrap_or_default();
+            let ty = d.lookup(b"Type").and_then(|t| t.as_name()).map(name).unwrap_or_default();
+            let sub = d.lookup(b"Subtype").and_then(|t| t.as_name()).map(name).unwrap_or_default();
             match (ty.is_empty(), sub.is_empty()) {
                 (true, true) => "a dictionary".into(),
                 (false, true) => format!("{} {ty} dictionary", article(&ty)),

@@ -25,6 +25,7 @@ use std::collections::BTreeSet;
 
 use lopdf::{Document, Object, ObjectId};
 
+use crate::pdf::Lookup;
 use crate::pdf::revisions::Location;
 use crate::pdf::view::Objects;
 use crate::pdf::{FieldKind, Rect};
@@ -257,7 +258,7 @@ fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
         .get_pages()
         .values()
         .filter_map(|p| new.get_dictionary(*p).ok())
-        .flat_map(|p| [p.get(b"Resources").ok(), p.get(b"Contents").ok()])
+        .flat_map(|p| [p.lookup(b"Resources").ok(), p.lookup(b"Contents").ok()])
         .flatten()
         .collect();
     let on_pages = reachable(new, page_roots);
@@ -265,7 +266,7 @@ fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
         kept_widgets.iter().flat_map(|w| appearance_streams(new, *w)).map(Object::Reference).collect();
     let appearances: BTreeSet<ObjectId> =
         reachable(new, ap_roots.iter().collect()).into_iter().filter(|id| !on_pages.contains(id)).collect();
-    let acroform = new.catalog().ok().and_then(|c| c.get(b"AcroForm").ok()).and_then(|a| a.as_reference().ok());
+    let acroform = new.catalog().ok().and_then(|c| c.lookup(b"AcroForm").ok()).and_then(|a| a.as_reference().ok());
     let may_paint = |number: u32| {
         let Some(Location::At(_, generation)) = after.get(&number) else { return true };
         let id = (number, *generation);
@@ -274,7 +275,7 @@ fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
         }
         match new.get_object(id) {
             Ok(Object::Dictionary(d)) => {
-                let kind = d.get(b"Type").and_then(|t| t.as_name()).ok();
+                let kind = d.lookup(b"Type").and_then(|t| t.as_name()).ok();
                 if d.has(b"ByteRange") || Some(id) == acroform || kept_widgets.contains(&id) {
                     false
                 } else if matches!(kind, Some(b"Catalog")) {
@@ -288,7 +289,7 @@ fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
             Ok(Object::Stream(st)) => {
                 // A drawing stream is harmless only as the appearance of a kept widget; a bare
                 // data stream (a certificate, an OCSP response, a CRL) or metadata paints nothing.
-                let kind = st.dict.get(b"Type").and_then(|t| t.as_name()).ok();
+                let kind = st.dict.lookup(b"Type").and_then(|t| t.as_name()).ok();
                 let bare = st.dict.iter().all(|(k, _)| matches!(k.as_slice(), b"Length" | b"Filter" | b"DecodeParms"));
                 !(appearances.contains(&id)
                     || matches!(kind, Some(b"XRef") | Some(b"ObjStm") | Some(b"Metadata"))
@@ -391,7 +392,7 @@ fn page_contents(doc: &dyn Objects) -> Vec<ObjectId> {
     let mut out = Vec::new();
     for page in doc.get_pages().values() {
         let Ok(dict) = doc.get_dictionary(*page) else { continue };
-        match dict.get(b"Contents") {
+        match dict.lookup(b"Contents") {
             Ok(Object::Reference(r)) => {
                 out.push(*r);
                 if let Ok(Object::Array(a)) = doc.get_object(*r) {
@@ -417,9 +418,9 @@ fn kept_widgets(old: &dyn Objects, new: &Document, rev: &Revision, last: &Revisi
             continue;
         }
         // Only the flags that change what a screen shows (Invisible, Hidden, NoView) count.
-        let shown = |d: &lopdf::Dictionary| d.get(b"F").and_then(|f| f.as_i64()).unwrap_or(0) & 0b10_0011;
+        let shown = |d: &lopdf::Dictionary| d.lookup(b"F").and_then(|f| f.as_i64()).unwrap_or(0) & 0b10_0011;
         let same = match (old.get_dictionary(id), new.get_dictionary(id)) {
-            (Ok(a), Ok(b)) => shown(a) == shown(b) && a.get(b"OC").ok() == b.get(b"OC").ok(),
+            (Ok(a), Ok(b)) => shown(a) == shown(b) && a.lookup(b"OC").ok() == b.lookup(b"OC").ok(),
             // Not readable as it was: kept only if it is plainly shown now, as printed forms are.
             (_, Ok(b)) => shown(b) == 0 && !b.has(b"OC"),
             _ => false,

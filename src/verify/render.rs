@@ -28,6 +28,7 @@ use hayro::vello_cpu::{Pixmap, RasterizerSettings, RenderContext, Resources, Tar
 use hayro::{RenderCache, RenderSettings, render_into};
 use lopdf::{Document, Object, ObjectId};
 
+use crate::pdf::Lookup;
 use crate::pdf::Rect;
 use crate::pdf::{get, rect_from, resolve};
 use crate::verify::scan::ink::{Ink, Verdict, measure, signature, threshold_at};
@@ -78,7 +79,7 @@ pub fn page_annotations(doc: &Document, page_id: ObjectId) -> Vec<PageAnnotation
             Some(PageAnnotation {
                 id: a.as_reference().ok(),
                 subtype,
-                rect: dict.get(b"Rect").ok().and_then(|r| rect_from(doc, r)),
+                rect: dict.lookup(b"Rect").ok().and_then(|r| rect_from(doc, r)),
                 has_appearance: get(doc, dict, b"AP").is_some(),
                 oc: annotation_oc(doc, dict, &config),
             })
@@ -120,10 +121,10 @@ impl OcConfig {
 /// The optional-content state of an annotation dictionary: a direct group reference is read
 /// against the default configuration; anything else is [`OcState::Unknown`].
 fn annotation_oc(doc: &Document, dict: &lopdf::Dictionary, config: &OcConfig) -> OcState {
-    let Ok(oc) = dict.get(b"OC") else { return OcState::Shown };
+    let Ok(oc) = dict.lookup(b"OC") else { return OcState::Shown };
     let Ok(id) = oc.as_reference() else { return OcState::Unknown };
     let Ok(group) = doc.get_dictionary(id) else { return OcState::Unknown };
-    match group.get(b"Type").and_then(|t| t.as_name()) {
+    match group.lookup(b"Type").and_then(|t| t.as_name()) {
         Ok(b"OCG") if config.group_on(id) => OcState::Shown,
         Ok(b"OCG") => OcState::Hidden,
         _ => OcState::Unknown,
@@ -379,7 +380,7 @@ fn with_hidden(doc: &Document, hide: &[ObjectId]) -> Result<Vec<u8>, String> {
     let mut copy = doc.clone();
     for id in hide {
         if let Ok(dict) = copy.get_dictionary_mut(*id) {
-            let flags = dict.get(b"F").and_then(|f| f.as_i64()).unwrap_or(0);
+            let flags = dict.lookup(b"F").and_then(|f| f.as_i64()).unwrap_or(0);
             dict.set("F", Object::Integer(flags | 2));
         }
     }

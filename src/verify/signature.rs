@@ -45,6 +45,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use crate::pdf::Lookup;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
@@ -1472,13 +1473,13 @@ fn collect_fields<'a>(
     let Ok(dict) = object.as_dict() else {
         return;
     };
-    let partial = dict.get(b"T").ok().and_then(|t| t.as_str().ok()).map(|t| String::from_utf8_lossy(t).into_owned());
+    let partial = dict.lookup(b"T").ok().and_then(|t| t.as_str().ok()).map(|t| String::from_utf8_lossy(t).into_owned());
     let name = match (parent_name, partial) {
         ("", Some(t)) => t,
         (parent, Some(t)) => format!("{parent}.{t}"),
         (parent, None) => parent.to_owned(),
     };
-    let field_type = dict.get(b"FT").ok().and_then(|t| t.as_name().ok()).or(inherited_type);
+    let field_type = dict.lookup(b"FT").ok().and_then(|t| t.as_name().ok()).or(inherited_type);
     if field_type == Some(b"Sig".as_slice())
         && let Some(value) = dict.get_deref(b"V", doc).ok().and_then(|v| v.as_dict().ok())
     {
@@ -1493,15 +1494,15 @@ fn collect_fields<'a>(
 
 fn signature_input<'a>(pdf: &'a [u8], sig: &lopdf::Dictionary) -> SignatureInput<'a> {
     let byte_range: Vec<i64> = sig
-        .get(b"ByteRange")
+        .lookup(b"ByteRange")
         .and_then(|r| r.as_array())
         .map(|values| values.iter().map(|v| v.as_i64()).collect::<Result<Vec<_>, _>>())
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
-    let contents = sig.get(b"Contents").ok().and_then(|c| c.as_str().ok()).map(<[u8]>::to_vec).unwrap_or_default();
+    let contents = sig.lookup(b"Contents").ok().and_then(|c| c.as_str().ok()).map(<[u8]>::to_vec).unwrap_or_default();
     let sub_filter = sig
-        .get(b"SubFilter")
+        .lookup(b"SubFilter")
         .ok()
         .and_then(|s| s.as_name().ok())
         .map(|s| String::from_utf8_lossy(s).into_owned())

@@ -10,6 +10,7 @@ use std::io::Read;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
+use crate::pdf::Lookup;
 use crate::pdf::{get, resolve};
 
 /// Largest image formtool decodes: 60 megapixels, a Letter page at 900 dpi.
@@ -120,7 +121,7 @@ fn collect_images<'a>(
     };
     for (_, obj) in xobjects.iter() {
         let Ok(stream) = resolve(doc, obj).as_stream() else { continue };
-        match stream.dict.get(b"Subtype").and_then(|s| s.as_name()).unwrap_or(b"") {
+        match stream.dict.lookup(b"Subtype").and_then(|s| s.as_name()).unwrap_or(b"") {
             b"Image" => {
                 let w = int(doc, &stream.dict, b"Width").unwrap_or(0).max(0) as u64;
                 let h = int(doc, &stream.dict, b"Height").unwrap_or(0).max(0) as u64;
@@ -130,7 +131,7 @@ fn collect_images<'a>(
                 }
             }
             b"Form" if depth < 2 => {
-                let inner = stream.dict.get(b"Resources").ok().and_then(|r| resolve(doc, r).as_dict().ok());
+                let inner = stream.dict.lookup(b"Resources").ok().and_then(|r| resolve(doc, r).as_dict().ok());
                 collect_images(doc, inner, depth + 1, best);
             }
             _ => {}
