@@ -81,9 +81,10 @@ pub fn compare(form: &Returned, boxes: &[(usize, Rect)], always: bool) -> Result
         form.signatures.iter().filter_map(|s| Some((s.revision?, s.field.clone()))).collect();
     signed.sort();
     let mut now: Option<Renderer> = None;
+    let mut finals = None;
     for (index, field) in signed {
         let Some(rev) = form.revisions.get(index) else { continue };
-        if index + 1 >= form.revisions.len() || !(always || may_paint_elsewhere(form, index)) {
+        if index + 1 >= form.revisions.len() || !(always || may_paint_elsewhere(form, index, &mut finals)) {
             continue;
         }
         if now.is_none() {
@@ -104,11 +105,12 @@ pub fn compare(form: &Returned, boxes: &[(usize, Rect)], always: bool) -> Result
 /// which some object changed that could paint outside the allowed regions.
 pub fn revisions_to_render(form: &Returned) -> Vec<usize> {
     let count = form.revisions.len();
+    let mut finals = None;
     let mut out: Vec<usize> = form
         .signatures
         .iter()
         .filter_map(|s| s.revision)
-        .filter(|i| i + 1 < count && may_paint_elsewhere(form, *i))
+        .filter(|i| i + 1 < count && may_paint_elsewhere(form, *i, &mut finals))
         .filter_map(|i| form.revisions.get(i))
         .map(|rev| rev.number)
         .collect();
@@ -230,10 +232,31 @@ fn allowed_regions(rev: &Revision, last: &Revision, boxes: &[(usize, Rect)]) -> 
     out
 }
 
+/// What [`may_paint_elsewhere`] needs of the final document, worked out once per form.
+struct FinalPages {
+    /// Every page's content streams.
+    contents: Vec<ObjectId>,
+    /// The objects reachable from the pages' resources and content.
+    on_pages: BTreeSet<ObjectId>,
+}
+
+impl FinalPages {
+    fn of(new: &Document) -> FinalPages {
+        let page_roots: Vec<&Object> = new
+            .get_pages()
+            .values()
+            .filter_map(|p| new.get_dictionary(*p).ok())
+            .flat_map(|p| [p.lookup(b"Resources").ok(), p.lookup(b"Contents").ok()])
+            .flatten()
+            .collect();
+        FinalPages { contents: page_contents(new), on_pages: reachable(new, page_roots) }
+    }
+}
+
 /// Whether some object changed between signed revision `index` (into [`Returned::revisions`])
 /// and the final file that could paint outside the allowed regions (see the module doc for the
-/// rule).
-fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
+/// rule). `finals` keeps [`FinalPages`] from one signed revision to the next.
+fn may_paint_elsewhere(form: &Returned, index: usize, finals: &mut Option<FinalPages>) -> bool {
     let (Some(rev), Some(last)) = (form.revisions.get(index), form.revisions.last()) else { return true };
     let (Some(before), Some(after)) = (rev.locations.as_ref(), last.locations.as_ref()) else {
         return true;
@@ -250,18 +273,11 @@ fn may_paint_elsewhere(form: &Returned, index: usize) -> bool {
         return true;
     }
     let (old, new) = (&form.view(index), form.latest());
-    let contents = page_contents(old).into_iter().chain(page_contents(new)).collect::<BTreeSet<_>>();
+    let FinalPages { contents: final_contents, on_pages } = finals.get_or_insert_with(|| FinalPages::of(new));
+    let contents = page_contents(old).into_iter().chain(final_contents.iter().copied()).collect::<BTreeSet<_>>();
     let kept_widgets = kept_widgets(old, new, rev, last);
     // What the kept widgets' appearances use (fonts, resources) paints only inside those
     // widgets, unless a page's own content uses it too.
-    let page_roots: Vec<&Object> = new
-        .get_pages()
-        .values()
-        .filter_map(|p| new.get_dictionary(*p).ok())
-        .flat_map(|p| [p.lookup(b"Resources").ok(), p.lookup(b"Contents").ok()])
-        .flatten()
-        .collect();
-    let on_pages = reachable(new, page_roots);
     let ap_roots: Vec<Object> =
         kept_widgets.iter().flat_map(|w| appearance_streams(new, *w)).map(Object::Reference).collect();
     let appearances: BTreeSet<ObjectId> =
