@@ -217,7 +217,7 @@ fn check_content(what: &str, content: &[u8]) {
         (Some(a), Ok(b)) => {
             assert_eq!(a.len(), b.len(), "{what}: operation count");
             for (x, y) in a.iter().zip(&b) {
-                assert!(x.operator == y.operator && x.operands == y.operands, "{what}: {x:?} vs {y:?}");
+                assert!(x.operator == y.operator && x.operands == y.operands.as_slice(), "{what}: {x:?} vs {y:?}");
             }
         }
         (None, Err(_)) => {}

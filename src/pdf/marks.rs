@@ -213,14 +213,14 @@ fn interpret<D: Objects + ?Sized>(
     // The numeric operands of the current operation, in one vector reused for all of them
     // (a page has hundreds of operations; a vector each was a large share of its cost).
     let mut v: Vec<f32> = Vec::with_capacity(8);
-    for op in &operations {
+    for op in operations.iter() {
         if *budget == 0 {
             return;
         }
         *budget -= 1;
         v.clear();
         v.extend(op.operands.iter().filter_map(number));
-        match op.operator.as_str() {
+        match op.operator {
             "q" if stack.len() < 256 => stack.push(gs.clone()),
             "Q" => {
                 if let Some(s) = stack.pop() {
@@ -228,8 +228,8 @@ fn interpret<D: Objects + ?Sized>(
                 }
             }
             "cm" if v.len() == 6 => gs.ctm = concat(&[v[0], v[1], v[2], v[3], v[4], v[5]], &gs.ctm),
-            "g" | "rg" | "k" | "sc" | "scn" => gs.fill = colour_visibility(&op.operands),
-            "G" | "RG" | "K" | "SC" | "SCN" => gs.stroke = colour_visibility(&op.operands),
+            "g" | "rg" | "k" | "sc" | "scn" => gs.fill = colour_visibility(op.operands),
+            "G" | "RG" | "K" | "SC" | "SCN" => gs.stroke = colour_visibility(op.operands),
             "cs" => gs.fill = None,
             "CS" => gs.stroke = None,
             "gs" => {
@@ -270,7 +270,7 @@ fn interpret<D: Objects + ?Sized>(
                 if op.operator != "n"
                     && let Some(b) = bbox
                 {
-                    let paint = match op.operator.as_str() {
+                    let paint = match op.operator {
                         "S" | "s" => gs.stroke,
                         "f" | "F" | "f*" => gs.fill,
                         _ => match (gs.fill, gs.stroke) {

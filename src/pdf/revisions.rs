@@ -326,23 +326,70 @@ fn page_tree_loads<D: Objects + ?Sized>(doc: &D) -> Result<()> {
 /// `Content::decode` gives them: read here when the stream is plain operands and operators
 /// from start to end, else by lopdf (comments, inline images, anything it reads leniently).
 /// `None` when neither can read it.
-pub fn content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
-    plain_content_operations(bytes).or_else(|| Content::decode(bytes).ok().map(|c| c.operations))
+pub fn content_operations(bytes: &[u8]) -> Option<Operations<'_>> {
+    plain_content_operations(bytes).or_else(|| Content::decode(bytes).ok().map(|c| Operations::Decoded(c.operations)))
+}
+
+/// A content stream's operations. Read here, they are held flat — every operand in one vector,
+/// each operation its operator (borrowed from the stream) and its range of operands — which
+/// costs no allocation per operation; read by lopdf, as lopdf gives them.
+pub enum Operations<'a> {
+    Flat { operations: Vec<(&'a str, std::ops::Range<usize>)>, operands: Vec<Object> },
+    Decoded(Vec<Operation>),
+}
+
+/// One operation: its operator and its operands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Op<'o> {
+    pub operator: &'o str,
+    pub operands: &'o [Object],
+}
+
+impl Operations<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Operations::Flat { operations, .. } => operations.len(),
+            Operations::Decoded(operations) => operations.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The operation at `index`, in stream order.
+    pub fn get(&self, index: usize) -> Option<Op<'_>> {
+        match self {
+            Operations::Flat { operations, operands } => {
+                let (operator, range) = operations.get(index)?;
+                Some(Op { operator, operands: &operands[range.clone()] })
+            }
+            Operations::Decoded(operations) => {
+                let op = operations.get(index)?;
+                Some(Op { operator: &op.operator, operands: &op.operands })
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Op<'_>> {
+        (0..self.len()).map_while(|i| self.get(i))
+    }
 }
 
 fn is_operator_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'*' | b'\'' | b'"')
 }
 
-fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
+fn plain_content_operations(bytes: &[u8]) -> Option<Operations<'_>> {
     let mut p = Parser::new(bytes, 0);
     let mut operations = Vec::new();
     let mut operands = Vec::new();
+    let mut first = 0;
     p.skip_whitespace();
     while let Some(c) = p.peek() {
         if c.is_ascii_alphabetic() || matches!(c, b'*' | b'\'' | b'"') {
             let run = p.rest().iter().take_while(|c| is_operator_byte(**c)).count();
-            let word = &p.rest()[..run];
+            let word = &bytes[p.pos..p.pos + run];
             match word {
                 b"null" => operands.push(Object::Null),
                 b"true" => operands.push(Object::Boolean(true)),
@@ -352,16 +399,10 @@ fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
                 _ if word.starts_with(b"null") || word.starts_with(b"true") || word.starts_with(b"false") => {
                     return None;
                 }
-                // The operands move out at their exact size and the gathering vector is
-                // kept, rather than regrown from empty for every operation.
-                _ => operations.push(Operation {
-                    operator: String::from_utf8(word.to_vec()).ok()?,
-                    operands: {
-                        let mut moved = Vec::with_capacity(operands.len());
-                        moved.append(&mut operands);
-                        moved
-                    },
-                }),
+                _ => {
+                    operations.push((std::str::from_utf8(word).ok()?, first..operands.len()));
+                    first = operands.len();
+                }
             }
             p.pos += run;
         } else {
@@ -375,7 +416,7 @@ fn plain_content_operations(bytes: &[u8]) -> Option<Vec<Operation>> {
         }
         p.skip_whitespace();
     }
-    operands.is_empty().then_some(operations)
+    (first == operands.len()).then_some(Operations::Flat { operations, operands })
 }
 
 /// The offset `startxref` gives at the very end of `bytes` (a revision ending in `%%EOF`).
@@ -1054,8 +1095,12 @@ mod tests {
         assert!(parse("[1 2").is_err());
         let plain =
             plain_content_operations(b"q BT /F1 12 Tf 1 0 0 1 10 10 Tm <4142> Tj [(a) -5 (b)] TJ ET 0 0 m 9 9 l S Q");
-        let operators: Vec<String> = plain.unwrap().into_iter().map(|o| o.operator).collect();
+        let plain = plain.unwrap();
+        let operators: Vec<&str> = plain.iter().map(|o| o.operator).collect();
         assert_eq!(operators, ["q", "BT", "Tf", "Tm", "Tj", "TJ", "ET", "m", "l", "S", "Q"]);
+        let tf = plain.get(2).unwrap();
+        assert_eq!(tf.operands, [Object::Name(b"F1".to_vec()), Object::Integer(12)]);
+        assert!(plain.get(0).unwrap().operands.is_empty() && plain.get(11).is_none());
         // Left to lopdf: comments, inline images, operands without an operator.
         assert!(plain_content_operations(b"q % note\n Q").is_none());
         assert!(plain_content_operations(b"BI /W 1 /H 1 ID x EI").is_none());

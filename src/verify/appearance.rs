@@ -203,8 +203,8 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
     let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
     let (mut size, mut char_spacing, mut word_spacing, mut scale, mut leading) =
         (0.0f32, 0.0f32, 0.0f32, 1.0f32, 0.0f32);
-    for op in &operations {
-        match op.operator.as_str() {
+    for op in operations.iter() {
+        match op.operator {
             "q" if saved.len() < 64 => saved.push((ctm, visible)),
             "Q" => {
                 if let Some((m, v)) = saved.pop() {
@@ -212,12 +212,12 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 }
             }
             "cm" => {
-                if let Some(m) = numbers::<6>(&op.operands) {
+                if let Some(m) = numbers::<6>(op.operands) {
                     ctm = concat(&m, &ctm);
                 }
             }
             "re" => {
-                last_rect = numbers::<4>(&op.operands).map(|[x, y, w, h]| {
+                last_rect = numbers::<4>(op.operands).map(|[x, y, w, h]| {
                     let corners =
                         [apply(&ctm, x, y), apply(&ctm, x + w, y), apply(&ctm, x, y + h), apply(&ctm, x + w, y + h)];
                     let xs = corners.map(|c| c.0);
@@ -238,12 +238,12 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 last_rect = None;
             }
             "BT" => (tm, tlm) = (IDENTITY, IDENTITY),
-            "Tc" => char_spacing = numbers::<1>(&op.operands).map_or(char_spacing, |[v]| v),
-            "Tw" => word_spacing = numbers::<1>(&op.operands).map_or(word_spacing, |[v]| v),
-            "Tz" => scale = numbers::<1>(&op.operands).map_or(scale, |[v]| v / 100.0),
-            "TL" => leading = numbers::<1>(&op.operands).map_or(leading, |[v]| v),
+            "Tc" => char_spacing = numbers::<1>(op.operands).map_or(char_spacing, |[v]| v),
+            "Tw" => word_spacing = numbers::<1>(op.operands).map_or(word_spacing, |[v]| v),
+            "Tz" => scale = numbers::<1>(op.operands).map_or(scale, |[v]| v / 100.0),
+            "TL" => leading = numbers::<1>(op.operands).map_or(leading, |[v]| v),
             "Td" | "TD" => {
-                if let Some([x, y]) = numbers::<2>(&op.operands) {
+                if let Some([x, y]) = numbers::<2>(op.operands) {
                     if op.operator == "TD" {
                         leading = -y;
                     }
@@ -252,7 +252,7 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 }
             }
             "Tm" => {
-                if let Some(m) = numbers::<6>(&op.operands) {
+                if let Some(m) = numbers::<6>(op.operands) {
                     (tm, tlm) = (m, m);
                 }
             }
@@ -270,13 +270,13 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 });
             }
             "Tj" | "TJ" | "'" | "\"" => {
-                if matches!(op.operator.as_str(), "'" | "\"") {
+                if matches!(op.operator, "'" | "\"") {
                     tlm = concat(&[1.0, 0.0, 0.0, 1.0, 0.0, -leading], &tlm);
                     tm = tlm;
                 }
                 // Strings, and the TJ adjustments between them (thousandths of the size).
                 let mut pieces: Vec<Result<&[u8], f32>> = Vec::new();
-                for o in &op.operands {
+                for o in op.operands {
                     match o {
                         Object::String(s, _) => pieces.push(Ok(s.as_slice())),
                         Object::Array(a) if op.operator == "TJ" => {
