@@ -210,7 +210,7 @@ pub fn resolve<'a, D: Objects + ?Sized>(doc: &'a D, obj: &'a Object) -> &'a Obje
 
 /// A dictionary entry, resolved; `None` when absent or null.
 pub fn get<'a, D: Objects + ?Sized>(doc: &'a D, dict: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
-    match dict.get(key).ok().map(|o| resolve(doc, o)) {
+    match dict.lookup(key).ok().map(|o| resolve(doc, o)) {
         None | Some(Object::Null) => None,
         some => some,
     }
@@ -371,8 +371,11 @@ fn walk_field<D: Objects + ?Sized>(
         Some(Object::Array(k)) => k.iter().collect(),
         _ => Vec::new(),
     };
-    let child_fields: Vec<&Object> =
-        kids.iter().copied().filter(|k| resolve(doc, k).as_dict().map(|d| d.has(b"T")).unwrap_or(false)).collect();
+    let child_fields: Vec<&Object> = kids
+        .iter()
+        .copied()
+        .filter(|k| resolve(doc, k).as_dict().map(|d| d.lookup(b"T").is_ok()).unwrap_or(false))
+        .collect();
     if !child_fields.is_empty() {
         for k in child_fields {
             walk_field(doc, k, &name, ft, depth + 1, page_of, seen, out);

@@ -244,10 +244,23 @@ impl Objects for View<'_> {
         match self {
             View::Whole(doc) => doc.ids(),
             View::Changed { base, changes } => {
-                let shared = base.objects.keys().filter(|id| !changes.objects.contains_key(id));
-                let own = changes.objects.iter().filter(|(_, o)| o.is_some()).map(|(id, _)| id);
-                let mut ids: Vec<ObjectId> = shared.chain(own).copied().collect();
-                ids.sort_unstable();
+                // Both maps are in order: merge them, the revision's own entry winning.
+                let mut ids = Vec::with_capacity(changes.count);
+                let mut own = changes.objects.iter().peekable();
+                for id in base.objects.keys() {
+                    while let Some((o, object)) = own.next_if(|(o, _)| *o <= id) {
+                        if object.is_some() {
+                            ids.push(*o);
+                        }
+                        if o == id {
+                            break;
+                        }
+                    }
+                    if !changes.objects.contains_key(id) {
+                        ids.push(*id);
+                    }
+                }
+                ids.extend(own.filter(|(_, object)| object.is_some()).map(|(o, _)| *o));
                 ids
             }
         }

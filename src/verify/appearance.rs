@@ -355,7 +355,16 @@ pub fn comparable(text: &str) -> String {
 /// Whether `a` and `b` are the same text once made [`comparable`] (compared as they are read,
 /// without building either: every text field of every form is compared).
 pub fn same_comparable(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        // The usual case, byte by byte. `char::is_whitespace` on ASCII is 0x09-0x0D and the
+        // space (`u8::is_ascii_whitespace` leaves out 0x0B).
+        return ascii_comparable(a).eq(ascii_comparable(b));
+    }
     comparable_chars(a).eq(comparable_chars(b))
+}
+
+fn ascii_comparable(text: &str) -> impl Iterator<Item = u8> + '_ {
+    text.bytes().filter(|c| !matches!(c, b' ' | 0x09..=0x0D)).map(|c| c.to_ascii_lowercase())
 }
 
 fn comparable_chars(text: &str) -> impl Iterator<Item = char> + '_ {
@@ -371,4 +380,19 @@ pub fn need_appearances(doc: &Document) -> bool {
         .and_then(|a| get(doc, a, b"NeedAppearances"))
         .and_then(|n| resolve(doc, n).as_bool().ok())
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_comparison_agrees_with_the_general_one() {
+        let texts = ["Aoife Ni", "aoife\tni", "AOIFE\x0bNI", "aoife\x1cni", "a b", "ab", "", " ", "Jürgen", "JÜRGEN"];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_comparable(a, b), comparable(a) == comparable(b), "{a:?} vs {b:?}");
+            }
+        }
+    }
 }

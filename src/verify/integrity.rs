@@ -87,7 +87,7 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
     }
     for i in first + 1..form.revisions.len() {
         let last_signed = signed.iter().copied().filter(|r| *r < i).max().unwrap_or(first);
-        let locked = locked_values(&form.revisions[last_signed].fields);
+        let locked = locked_fields(&form.revisions[last_signed].fields);
         let (before, after) = (&form.revisions[i - 1], &form.revisions[i]);
         let (prev, next) = (form.view(i - 1), form.view(i));
         let mut diff = Diff {
@@ -126,18 +126,12 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
     result
 }
 
-/// Field values as they were at a signature: name → value (empty values left out; an
-/// unticked box counts as empty).
-fn locked_values(fields: &[FormField]) -> BTreeMap<String, String> {
+/// The fields that had a value at a signature (an unticked box counts as empty), by name.
+fn locked_fields(fields: &[FormField]) -> BTreeSet<&str> {
     fields
         .iter()
-        .filter_map(|f| {
-            let v = f.value.as_ref()?;
-            if f.kind == Some(FieldKind::Checkbox) && !is_ticked(Some(v)) {
-                return None;
-            }
-            Some((f.name.clone(), v.clone()))
-        })
+        .filter(|f| f.value.as_ref().is_some_and(|v| f.kind != Some(FieldKind::Checkbox) || is_ticked(Some(v))))
+        .map(|f| f.name.as_str())
         .collect()
 }
 
@@ -149,7 +143,7 @@ struct Diff<'a> {
     /// The objects of `next` that `prev` has at another place in the file, when known: the
     /// others are the same bytes, so only these can have changed.
     moved: Option<BTreeSet<ObjectId>>,
-    locked: &'a BTreeMap<String, String>,
+    locked: &'a BTreeSet<&'a str>,
     boxes: &'a [(usize, Rect)],
     /// The 1-based revisions whose net change is being judged, for messages.
     revisions: (usize, usize),
@@ -184,7 +178,7 @@ fn same(a: &Object, b: &Object) -> bool {
 }
 
 fn same_dict(a: &Dictionary, b: &Dictionary) -> bool {
-    a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_ok_and(|w| same(v, w)))
+    a.len() == b.len() && a.iter().all(|(k, v)| b.lookup(k).is_ok_and(|w| same(v, w)))
 }
 
 fn name(k: &[u8]) -> String {
@@ -217,8 +211,8 @@ impl Diff<'_> {
     /// Keys of two dictionaries whose values differ (`a`'s order, then keys only `b` has).
     fn changed_keys(a: &Dictionary, b: &Dictionary) -> Vec<Vec<u8>> {
         let changed_or_removed =
-            a.iter().filter(|(k, x)| b.get(k).map(|y| !same(x, y)).unwrap_or(true)).map(|(k, _)| k.clone());
-        let added = b.iter().filter(|(k, _)| !a.has(k)).map(|(k, _)| k.clone());
+            a.iter().filter(|(k, x)| b.lookup(k).map(|y| !same(x, y)).unwrap_or(true)).map(|(k, _)| k.clone());
+        let added = b.iter().filter(|(k, _)| a.lookup(k).is_err()).map(|(k, _)| k.clone());
         changed_or_removed.chain(added).collect()
     }
 
@@ -397,7 +391,7 @@ impl Diff<'_> {
     /// must keep pointing at the same objects.
     fn compare_resource_dicts(&mut self, number: usize, rp: &Dictionary, rn: &Dictionary) {
         for (category, old) in rp.iter() {
-            let Some(new) = rn.get(category).ok() else {
+            let Some(new) = rn.lookup(category).ok() else {
                 self.problem(format!("page {number}: resources /{} removed", name(category)));
                 continue;
             };
@@ -412,7 +406,7 @@ impl Diff<'_> {
                 self.explained.insert(*id);
             }
             for (k, v) in od.iter() {
-                if nd.get(k).map(|w| !same(v, w)).unwrap_or(true) {
+                if nd.lookup(k).map(|w| !same(v, w)).unwrap_or(true) {
                     self.problem(format!("page {number}: resource /{}/{} changed", name(category), name(k)));
                 }
             }
@@ -559,7 +553,7 @@ impl Diff<'_> {
 
     fn compare_field(&mut self, field_name: &str, before: &FormField, after: &FormField) {
         let kind = before.kind;
-        let was_locked = self.locked.contains_key(field_name);
+        let was_locked = self.locked.contains(field_name);
         let value_changed = before.value != after.value;
         let is_sig = kind == Some(FieldKind::Signature);
         if let Some(lock) = self.field_locks.get(field_name)

@@ -292,10 +292,10 @@ fn may_paint_elsewhere(form: &Returned, index: usize, finals: &mut Option<FinalP
         match new.get_object(id) {
             Ok(Object::Dictionary(d)) => {
                 let kind = d.lookup(b"Type").and_then(|t| t.as_name()).ok();
-                if d.has(b"ByteRange") || Some(id) == acroform || kept_widgets.contains(&id) {
+                if d.lookup(b"ByteRange").is_ok() || Some(id) == acroform || kept_widgets.contains(&id) {
                     false
                 } else if matches!(kind, Some(b"Catalog")) {
-                    let same = |key: &[u8]| old.catalog().ok().and_then(|c| c.get(key).ok()) == d.get(key).ok();
+                    let same = |key: &[u8]| old.catalog().ok().and_then(|c| c.lookup(key).ok()) == d.lookup(key).ok();
                     !(same(b"Pages") && same(b"OCProperties"))
                 } else {
                     // Validation data (DSS, VRI) and the info dictionary paint nothing.
@@ -438,7 +438,7 @@ fn kept_widgets(old: &dyn Objects, new: &Document, rev: &Revision, last: &Revisi
         let same = match (old.get_dictionary(id), new.get_dictionary(id)) {
             (Ok(a), Ok(b)) => shown(a) == shown(b) && a.lookup(b"OC").ok() == b.lookup(b"OC").ok(),
             // Not readable as it was: kept only if it is plainly shown now, as printed forms are.
-            (_, Ok(b)) => shown(b) == 0 && !b.has(b"OC"),
+            (_, Ok(b)) => shown(b) == 0 && b.lookup(b"OC").is_err(),
             _ => false,
         };
         if same {
