@@ -81,7 +81,7 @@ impl<'a> Fonts<'a> {
         font_ref: Option<ObjectId>,
         font: &'a Dictionary,
         s: &[u8],
-    ) -> Option<Vec<(String, f32)>> {
+    ) -> Option<Vec<(Glyph, f32)>> {
         let embedded = crate::form::font::embedded();
         // Whether the font is formtool's own compares its 48 KB font file: once per font
         // object (the cache `decode` fills too), not once per string shown.
@@ -96,7 +96,7 @@ impl<'a> Fonts<'a> {
                 .chunks(2)
                 .map(|p| {
                     let g = u16::from_be_bytes([p[0], *p.get(1)?]);
-                    Some((embedded.decode_glyph(g)?.to_string(), embedded.glyph_width(g)))
+                    Some((Glyph::Char(embedded.decode_glyph(g)?), embedded.glyph_width(g)))
                 })
                 .collect();
         }
@@ -113,9 +113,40 @@ impl<'a> Fonts<'a> {
                     .and_then(|i| widths.get(i))
                     .and_then(|w| crate::pdf::number(resolve(doc, w)))
                     .unwrap_or(0.0);
-                Some((self.decode(doc, font_ref, font, &[*b])?, w))
+                Some((Glyph::Text(self.decode(doc, font_ref, font, &[*b])?), w))
             })
             .collect()
+    }
+}
+
+/// What one glyph shows: a character of formtool's own font (no allocation for each), or the
+/// text another font's encoding gives.
+enum Glyph {
+    Char(char),
+    Text(String),
+}
+
+impl Glyph {
+    fn is_space(&self) -> bool {
+        match self {
+            Glyph::Char(c) => *c == ' ',
+            Glyph::Text(t) => t == " ",
+        }
+    }
+
+    /// Nothing but white space (`str::trim` empties it).
+    fn is_blank(&self) -> bool {
+        match self {
+            Glyph::Char(c) => c.is_whitespace(),
+            Glyph::Text(t) => t.trim().is_empty(),
+        }
+    }
+
+    fn push_to(&self, text: &mut String) {
+        match self {
+            Glyph::Char(c) => text.push(*c),
+            Glyph::Text(t) => text.push_str(t),
+        }
     }
 }
 
@@ -313,7 +344,7 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                         continue;
                     };
                     for (glyph, w) in glyphs {
-                        let spacing = char_spacing + if glyph == " " { word_spacing } else { 0.0 };
+                        let spacing = char_spacing + if glyph.is_space() { word_spacing } else { 0.0 };
                         let advance = (w / 1000.0 * size + spacing) * scale;
                         let m = concat(&tm, &ctm);
                         let (x0, y0) = apply(&m, 0.0, 0.0);
@@ -327,8 +358,8 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                                 && ym.max(y0) <= v[3] + SLACK
                         });
                         if inside {
-                            text.push_str(&glyph);
-                        } else if !glyph.trim().is_empty() {
+                            glyph.push_to(&mut text);
+                        } else if !glyph.is_blank() {
                             cut = true;
                         }
                         tm = concat(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);

@@ -26,6 +26,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use foldhash::HashSet;
+
 use lopdf::{Dictionary, Object, ObjectId};
 
 use crate::pdf::Lookup;
@@ -101,7 +103,7 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
             revisions: (form.revisions[i - 1].number + 1, form.revisions[i].number),
             problems: Vec::new(),
             applied: Vec::new(),
-            explained: BTreeSet::new(),
+            explained: HashSet::default(),
             annotated: false,
             content_added: false,
             field_locks: &mdp::field_locks(form, &locks, i - 1),
@@ -150,7 +152,7 @@ struct Diff<'a> {
     problems: Vec<String>,
     applied: Vec<Rule>,
     /// Objects whose changes a semantic comparison has judged.
-    explained: BTreeSet<ObjectId>,
+    explained: HashSet<ObjectId>,
     /// Annotations other than widgets were added (certification P=2 forbids that).
     annotated: bool,
     /// Page content was appended (no certification level allows that).

@@ -31,7 +31,7 @@ use crate::pdf::view::Objects;
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{get, is_ticked};
 use crate::verify::render::Renderer;
-use crate::verify::returned::{Returned, Revision};
+use crate::verify::returned::{Returned, Revision, relocated};
 use crate::verify::scan::raster::Gray;
 
 /// Pixels per point for the comparison: 1 (72 dpi) shows any change a reader could make out
@@ -263,8 +263,7 @@ fn may_paint_elsewhere(form: &Returned, index: usize, finals: &mut Option<FinalP
     };
     // New objects cannot paint by themselves: only through an object that refers to them
     // (a page, its resources, its annotation list, a widget), and that one then changed.
-    let changed: Vec<u32> =
-        after.iter().filter(|(n, loc)| before.get(*n).is_some_and(|old| old != *loc)).map(|(n, _)| *n).collect();
+    let changed: Vec<u32> = relocated(after, before).map(|(number, _)| number).collect();
     if changed.is_empty() {
         return false;
     }
@@ -391,13 +390,20 @@ fn walk_references<'a>(doc: &'a Document, roots: Vec<&'a Object>, by_number: boo
                     stack.push(o);
                 }
             }
-            Object::Array(a) => stack.extend(a.iter()),
-            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| v)),
-            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| v)),
+            // Only what can hold a reference is worth a place on the stack: a font's widths
+            // array alone has over a thousand numbers.
+            Object::Array(a) => stack.extend(a.iter().filter(|o| may_refer(o))),
+            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| v).filter(|o| may_refer(o))),
+            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| v).filter(|o| may_refer(o))),
             _ => {}
         }
     }
     (seen, true)
+}
+
+/// Whether `object` is or may hold a reference.
+fn may_refer(object: &Object) -> bool {
+    matches!(object, Object::Reference(_) | Object::Array(_) | Object::Dictionary(_) | Object::Stream(_))
 }
 
 /// Bound on [`reachable`]: a real form's page uses a few hundred objects.

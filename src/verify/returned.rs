@@ -47,14 +47,30 @@ impl Revision {
     pub fn moved_since(&self, earlier: &Revision) -> Option<Vec<ObjectId>> {
         let (now, before) = (self.locations.as_ref()?, earlier.locations.as_ref()?);
         Some(
-            now.iter()
-                .filter_map(|(number, location)| match (location, before.get(number)) {
-                    (Location::At(_, generation), Some(old)) if old != location => Some((*number, *generation)),
-                    _ => None,
+            relocated(now, before)
+                .filter_map(|(number, location)| match location {
+                    Location::At(_, generation) => Some((number, generation)),
+                    Location::Free => None,
                 })
                 .collect(),
         )
     }
+}
+
+/// The entries of `now` whose object `before` also has, at another location, in order: the
+/// two ordered maps walked side by side.
+pub fn relocated<'m>(
+    now: &'m BTreeMap<u32, Location>,
+    before: &'m BTreeMap<u32, Location>,
+) -> impl Iterator<Item = (u32, Location)> + 'm {
+    let mut old = before.iter().peekable();
+    now.iter().filter_map(move |(number, location)| {
+        while old.next_if(|(n, _)| *n < number).is_some() {}
+        match old.peek() {
+            Some((n, was)) if *n == number && *was != location => Some((*number, *location)),
+            _ => None,
+        }
+    })
 }
 
 /// How a revision's document is held.
@@ -299,4 +315,37 @@ fn read_signature<'f, 'b>(
     let revision_end = gap_start.and_then(|a| ends.iter().copied().find(|e| *e > a));
     let m = get(doc, sig, b"M").and_then(|m| m.as_str().ok()).map(crate::pdf::decode_text_string);
     Some((field, SignatureInput { file: bytes, byte_range, contents, sub_filter, revision_end }, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relocated_finds_what_a_lookup_per_entry_finds() {
+        let mut seed = 0x2545_F491_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..200 {
+            let mut map = || -> BTreeMap<u32, Location> {
+                (0..next(40))
+                    .map(|_| {
+                        let location = if next(5) == 0 { Location::Free } else { Location::At(next(4) as usize, 0) };
+                        (next(30) as u32, location)
+                    })
+                    .collect()
+            };
+            let (now, before) = (map(), map());
+            let naive: Vec<(u32, Location)> = now
+                .iter()
+                .filter(|(n, l)| before.get(*n).is_some_and(|old| old != *l))
+                .map(|(n, l)| (*n, *l))
+                .collect();
+            assert_eq!(relocated(&now, &before).collect::<Vec<_>>(), naive);
+        }
+    }
 }
