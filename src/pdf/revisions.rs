@@ -1021,11 +1021,8 @@ pub(crate) fn hex_body(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
     // first white space on) a digit at a time.
     let mut at = 0;
     for chunk in body.chunks_exact(8) {
-        let v: [u8; 8] = std::array::from_fn(|i| HEX_DIGIT[usize::from(chunk[i])]);
-        if v.iter().fold(0, |a, b| a | b) >= 16 {
-            break;
-        }
-        out.extend_from_slice(&[v[0] << 4 | v[1], v[2] << 4 | v[3], v[4] << 4 | v[5], v[6] << 4 | v[7]]);
+        let Some(bytes) = hex8(u64::from_le_bytes(chunk.try_into().expect("eight bytes"))) else { break };
+        out.extend_from_slice(&bytes);
         at += 8;
     }
     let mut high: Option<u8> = None;
@@ -1043,6 +1040,31 @@ pub(crate) fn hex_body(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
         out.push(h << 4);
     }
     Ok(out)
+}
+
+/// Eight hex digits (byte `i` of `x` the `i`th) as four bytes, or `None` if any is not a
+/// digit: every byte at once (SWAR), since a signature's `/Contents` is kilobytes of them.
+fn hex8(x: u64) -> Option<[u8; 4]> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Each test leaves the high bit of a byte set where it holds; no byte carries into the
+    // next, since every byte is below 0x80 once the first test passes.
+    let in_range = |v: u64, lo: u8, hi: u8| {
+        let at_least = v.wrapping_add(ONES * u64::from(0x80 - lo));
+        let at_most = !v.wrapping_add(ONES * u64::from(0x7F - hi));
+        at_least & at_most & HIGH
+    };
+    if x & HIGH != 0 {
+        return None;
+    }
+    // `| 0x20` lower-cases A-F (and maps nothing else into a-f).
+    if (in_range(x, b'0', b'9') | in_range(x | (ONES * 0x20), b'a', b'f')) != HIGH {
+        return None;
+    }
+    // A digit's value is its low four bits, plus nine for a letter (bit 6 set).
+    let nibbles = (x & (ONES * 0x0F)) + ((x >> 6) & ONES) * 9;
+    let pairs = (nibbles << 4) | (nibbles >> 8);
+    Some([pairs as u8, (pairs >> 16) as u8, (pairs >> 32) as u8, (pairs >> 48) as u8])
 }
 
 /// Hex digit values by byte; [`HEX_WHITE`] for PDF white space, 0xFF for anything else.
@@ -1072,6 +1094,31 @@ mod tests {
     fn parse(text: &str) -> Result<Object> {
         let mut p = Parser::new(text.as_bytes(), 0);
         p.object(0)
+    }
+
+    #[test]
+    fn eight_hex_digits_at_once_read_as_one_at_a_time() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let alphabet = b"0123456789abcdefABCDEF/ g:G@`\x7f\x80\xff";
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Mostly digits, sometimes any byte at all.
+            let chunk: [u8; 8] = std::array::from_fn(|i| {
+                let r = (seed >> (i * 8)) as u8;
+                if r.is_multiple_of(7) {
+                    r
+                } else {
+                    alphabet[usize::from(r) % 16 + if r.is_multiple_of(5) { 6 } else { 0 }]
+                }
+            });
+            let scalar: Option<[u8; 4]> = {
+                let v: [u8; 8] = std::array::from_fn(|i| HEX_DIGIT[usize::from(chunk[i])]);
+                (v.iter().all(|d| *d < 16)).then(|| std::array::from_fn(|j| v[2 * j] << 4 | v[2 * j + 1]))
+            };
+            assert_eq!(hex8(u64::from_le_bytes(chunk)), scalar, "{chunk:?}");
+        }
     }
 
     #[test]
