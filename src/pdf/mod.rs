@@ -240,6 +240,12 @@ pub fn get_all<'a, D: Objects + ?Sized, const N: usize>(
 /// message when the key is absent. Same answers: a dictionary's keys are unique.
 pub trait Lookup {
     fn lookup(&self, key: &[u8]) -> lopdf::Result<&Object>;
+
+    /// Whether `/Type` is the name `name` ([`Dictionary::has_type`], without its error
+    /// allocation when there is no `/Type`).
+    fn is_type(&self, name: &[u8]) -> bool {
+        self.lookup(b"Type").and_then(Object::as_name).is_ok_and(|t| t == name)
+    }
 }
 
 /// Above this many entries the hashed lookup wins.

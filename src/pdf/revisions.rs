@@ -225,7 +225,7 @@ impl<'a> RevisionReader<'a> {
         }
         // lopdf unpacks every object stream it meets into the document.
         if let Some(Object::Stream(stream)) = &parsed.object
-            && stream.dict.has_type(b"ObjStm")
+            && stream.dict.is_type(b"ObjStm")
         {
             return Err(Unsupported("object streams"));
         }

@@ -709,7 +709,7 @@ impl Diff<'_> {
 
 /// Cross-reference and object streams: file structure, not content.
 fn is_structure(obj: &Object) -> bool {
-    obj.as_stream().is_ok_and(|s| s.dict.has_type(b"XRef") || s.dict.has_type(b"ObjStm"))
+    obj.as_stream().is_ok_and(|s| s.dict.is_type(b"XRef") || s.dict.is_type(b"ObjStm"))
 }
 
 fn root_id(doc: &dyn Objects) -> Option<ObjectId> {
