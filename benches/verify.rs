@@ -5,8 +5,8 @@
 //! A drawn form (three Ink signatures, each judged by rendering its box with hayro) is measured
 //! too, with the cost of rendering one box and one whole page.
 //!
-//! Run with `cargo bench --bench verify`. Targets: at least 1,000 forms/s for the digital form,
-//! 100 forms/s for the drawn one.
+//! Run with `cargo bench --bench verify`. Targets: at least 2,000 forms/s for `seq-pyhanko.pdf`
+//! (issue 14; SPEC section 7 asks 1,000), 1,000 for `mixed-algorithms.pdf`, 100 for the drawn form.
 
 use std::time::Instant;
 
@@ -21,7 +21,7 @@ use formtool::verify::report::Status;
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let cases = [
-        ("seq-pyhanko.pdf", "three RSA/ECDSA signatures in sequence", 1000.0),
+        ("seq-pyhanko.pdf", "three RSA/ECDSA signatures in sequence", 2000.0),
         ("mixed-algorithms.pdf", "RSA, P-256, RSA-PSS", 1000.0),
         ("ink-all.pdf", "three Ink signatures, each box rendered", 100.0),
     ];
