@@ -180,12 +180,16 @@ impl<'a> RevisionReader<'a> {
     /// objects the two put at different places are read (an object at the same offset is the
     /// same object), so a signed state costs what changed after it, not a copy of the whole.
     /// Declined, like [`Self::document`], for anything that revision would not read exactly.
+    ///
+    /// An object of its own that none of `later` (the cross-reference data of revisions still
+    /// to be read this way) puts at the same place is moved out of the reader, not copied.
     pub fn changes(
         &mut self,
         xref: &XrefMap,
         end: usize,
         base: &Document,
         base_locations: &BTreeMap<u32, Location>,
+        later: &[&BTreeMap<u32, Location>],
     ) -> Result<Changes> {
         let mut objects = BTreeMap::new();
         let mut count = 0;
@@ -198,7 +202,9 @@ impl<'a> RevisionReader<'a> {
             if base_locations.get(&number) == Some(location) {
                 continue;
             }
-            let own = self.parsed.get(&offset).and_then(|p| p.object.clone());
+            let shared_later = later.iter().any(|entries| entries.get(&number) == Some(location));
+            let parsed = self.parsed.get_mut(&offset).ok_or(Unsupported("object read twice"))?;
+            let own = if shared_later { parsed.object.clone() } else { parsed.object.take() };
             objects.insert((number, generation), Some(own.ok_or(Unsupported("object read twice"))?));
         }
         for (&number, location) in base_locations {
@@ -305,6 +311,18 @@ impl<'a> RevisionReader<'a> {
         }
         Ok(parsed)
     }
+}
+
+/// A stream as [`Stream::new`] makes it (its `/Length` set to the content's length, so an
+/// indirect length reads as the number), replacing the value in place rather than through a
+/// hashed insert with a freshly allocated key.
+fn stream_of(mut dict: Dictionary, content: Vec<u8>) -> Object {
+    let length = Object::Integer(content.len() as i64);
+    match dict.iter_mut().find(|(key, _)| key.as_slice() == b"Length") {
+        Some((_, value)) => *value = length,
+        None => dict.set("Length", length),
+    }
+    Object::Stream(Stream { dict, content, allows_compression: true, start_position: None })
 }
 
 /// lopdf rebuilds the cross-reference data by scanning when the page tree does not load, so
@@ -733,7 +751,7 @@ impl<'a> Parser<'a> {
                 if !self.keyword(b"endstream") {
                     return Err(Unsupported("a stream's /Length does not end at endstream"));
                 }
-                Object::Stream(Stream::new(dict, self.bytes[start..data_end].to_vec()))
+                stream_of(dict, self.bytes[start..data_end].to_vec())
             } else {
                 self.pos = before_keyword;
                 Object::Dictionary(dict)

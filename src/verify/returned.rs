@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use lopdf::{Document, Object, ObjectId};
 
 use crate::pdf::load_pdf;
-use crate::pdf::revisions::{Location, RevisionReader};
+use crate::pdf::revisions::{Location, RevisionReader, XrefMap};
 use crate::pdf::view::{Changes, View};
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, form_fields, get, resolve};
@@ -223,15 +223,17 @@ impl<'a> Returned<'a> {
             .filter(|(_, end)| signed_ends.contains(end))
             .collect();
         let mut revisions = Vec::new();
+        let mut xrefs: Vec<Option<XrefMap>> = wanted.iter().map(|&(_, end)| reader.xref_at(end).ok()).collect();
         for (i, &(k, end)) in wanted.iter().enumerate() {
             let number = k + 1;
-            let xref = reader.xref_at(end).ok();
+            let xref = xrefs[i].take();
+            let later: Vec<&BTreeMap<u32, Location>> = xrefs[i + 1..].iter().flatten().map(|x| &x.entries).collect();
             // Read against the latest document when it was read fast too: then the two share
             // every object they put at the same place. Otherwise a document of its own, moving
             // the parsed objects into the last one wanted.
             let fast = xref.and_then(|xref| {
                 let state = match &latest_locations {
-                    Some(base) => State::Changed(reader.changes(&xref, end, &latest, base).ok()?),
+                    Some(base) => State::Changed(reader.changes(&xref, end, &latest, base, &later).ok()?),
                     None if i + 1 == wanted.len() => State::Whole(Box::new(reader.last_document(&xref, end).ok()?)),
                     None => State::Whole(Box::new(reader.document(&xref, end).ok()?)),
                 };
