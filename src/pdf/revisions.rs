@@ -8,8 +8,9 @@
 //!
 //! This module reads the cross-reference sections itself and parses each object once, at its
 //! offset, whichever revisions include it: the revisions share the parsed objects, and the
-//! offsets say which objects a revision changed. It builds ordinary [`lopdf::Document`]s, so
-//! everything downstream stays the same.
+//! offsets say which objects a revision changed. It builds ordinary [`lopdf::Document`]s, and
+//! for an earlier revision read against a later one, only what differs
+//! ([`RevisionReader::changes`], read through [`crate::pdf::view::View`]).
 //!
 //! It handles well-formed files only: classic cross-reference tables and cross-reference
 //! streams, direct or indirect stream lengths, unencrypted. Anything else — object streams,

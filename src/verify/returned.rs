@@ -1,7 +1,8 @@
 //! A returned form as the verifier sees it: the file split into its revisions (the original
-//! and each incremental update, PDF 32000-1 7.5.6), each revision loaded as the document it
-//! was at that point, and the digital signatures found in it with their cryptographic
-//! verdicts.
+//! and each incremental update, PDF 32000-1 7.5.6), the document as it is now and, for each
+//! signed revision, the document as it was then ([`Returned::view`]: usually its differences
+//! from the latest one, see [`crate::pdf::view`]), and the digital signatures found in it with
+//! their cryptographic verdicts.
 //!
 //! A signature covers "the file as it was when signed": the bytes up to the end of one
 //! revision. Keeping every revision lets [`crate::verify::integrity`] compare what each later update
