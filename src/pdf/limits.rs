@@ -28,8 +28,9 @@
 //! assert!(formtool::pdf::limits::check_document(&doc).is_ok());
 //! ```
 
-use crate::pdf::Lookup;
 use lopdf::{Document, LoadOptions, Object, ObjectId, Stream};
+
+use crate::pdf::Lookup;
 
 /// Most bytes an object stream or cross-reference stream may inflate to while a PDF is loaded.
 pub const MAX_STRUCTURE_STREAM_BYTES: usize = 16 * 1024 * 1024;

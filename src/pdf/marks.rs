@@ -23,10 +23,9 @@
 
 use lopdf::{Dictionary, Document, Object};
 
-use crate::pdf::view::Objects;
-
 use crate::pdf::Lookup;
 use crate::pdf::Rect;
+use crate::pdf::view::Objects;
 use crate::pdf::{get, number, rect_from, resolve};
 
 /// What was painted.

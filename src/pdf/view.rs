@@ -22,8 +22,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::pdf::Lookup;
 use lopdf::{Dictionary, Document, Error, Object, ObjectId};
+
+use crate::pdf::Lookup;
 
 /// Read access to a document's objects, as lopdf's [`Document`] gives it.
 pub trait Objects {

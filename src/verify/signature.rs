@@ -45,7 +45,6 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::pdf::Lookup;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
@@ -61,6 +60,8 @@ use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
+
+use crate::pdf::Lookup;
 
 mod pss;
 mod timestamp;
