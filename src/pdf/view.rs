@@ -72,7 +72,7 @@ pub trait Objects {
 
     /// Page number → page object, in page-tree order ([`Document::get_pages`]).
     fn get_pages(&self) -> BTreeMap<u32, ObjectId> {
-        page_ids(self).into_iter().enumerate().map(|(i, id)| (i as u32 + 1, id)).collect()
+        numbered_pages(self)
     }
 
     /// The content streams of a page ([`Document::get_page_contents`]).
@@ -85,6 +85,11 @@ pub trait Objects {
 const DEREF_LIMIT: usize = 128;
 /// lopdf's bound on the depth of the page tree.
 const PAGE_TREE_DEPTH_LIMIT: usize = 256;
+
+/// [`page_ids`] numbered from 1.
+fn numbered_pages<D: Objects + ?Sized>(doc: &D) -> BTreeMap<u32, ObjectId> {
+    page_ids(doc).into_iter().enumerate().map(|(i, id)| (i as u32 + 1, id)).collect()
+}
 
 /// The pages in tree order, walked as lopdf's page iterator walks them: a kid that is not a
 /// dictionary with a `/Type` still counts as a (blank) page, `/Pages` nodes deeper than its
@@ -199,27 +204,6 @@ pub enum View<'a> {
     Changed { base: &'a Document, changes: &'a Changes },
 }
 
-impl View<'_> {
-    /// The revision as a document of its own, for the few readers that need lopdf's type.
-    pub fn to_document(&self) -> Document {
-        match self {
-            View::Whole(doc) => (*doc).clone(),
-            View::Changed { base, changes } => {
-                let mut doc = Document::new();
-                doc.version = base.version.clone();
-                doc.trailer = changes.trailer.clone();
-                for id in self.ids() {
-                    if let Some(object) = self.stored(id) {
-                        doc.objects.insert(id, object.clone());
-                    }
-                }
-                doc.max_id = doc.objects.keys().next_back().map_or(0, |id| id.0);
-                doc
-            }
-        }
-    }
-}
-
 impl Objects for View<'_> {
     fn stored(&self, id: ObjectId) -> Option<&Object> {
         match self {
@@ -267,19 +251,11 @@ impl Objects for View<'_> {
             }
         }
     }
-    fn get_object(&self, id: ObjectId) -> lopdf::Result<&Object> {
-        match self {
-            View::Whole(doc) => Document::get_object(doc, id),
-            View::Changed { .. } => {
-                let object = self.stored(id).ok_or(Error::ObjectNotFound(id))?;
-                self.dereference(object).map(|(_, object)| object)
-            }
-        }
-    }
+    // `get_object` is the trait's, which repeats lopdf's dereferencing for either kind.
     fn get_pages(&self) -> BTreeMap<u32, ObjectId> {
         match self {
             View::Whole(doc) => Document::get_pages(doc),
-            View::Changed { .. } => page_ids(self).into_iter().enumerate().map(|(i, id)| (i as u32 + 1, id)).collect(),
+            View::Changed { .. } => numbered_pages(self),
         }
     }
     fn get_page_contents(&self, page: ObjectId) -> Vec<ObjectId> {
@@ -361,7 +337,12 @@ mod tests {
         assert!(view.get_object(pages[&3]).is_err());
         assert!(!view.ids().contains(&pages[&3]));
         assert_eq!(view.ids().len(), doc.objects.len() - 1);
-        let whole = view.to_document();
+        // The same revision as a document of its own.
+        let mut whole = Document::with_version("1.7");
+        whole.trailer = changes.trailer.clone();
+        for id in view.ids() {
+            whole.objects.insert(id, view.stored(id).unwrap().clone());
+        }
         assert_eq!(view.get_pages(), whole.get_pages());
         assert_eq!(whole.objects.len(), changes.count);
     }

@@ -85,6 +85,17 @@ pub enum State {
     Whole(Box<Document>),
 }
 
+impl State {
+    /// The document this state holds, read against `latest` (the document as it is now).
+    fn view<'a>(&'a self, latest: &'a Document) -> View<'a> {
+        match self {
+            State::Changed(changes) => View::Changed { base: latest, changes },
+            State::Whole(doc) => View::Whole(doc),
+            State::Latest => View::Whole(latest),
+        }
+    }
+}
+
 /// One digital signature of the form.
 #[derive(Debug, Clone)]
 pub struct DigitalSignature {
@@ -248,11 +259,7 @@ impl<'a> Returned<'a> {
                     Err(_) => continue,
                 },
             };
-            let fields = match &state {
-                State::Changed(changes) => form_fields(&View::Changed { base: &latest, changes }),
-                State::Whole(doc) => form_fields(doc.as_ref()),
-                State::Latest => form_fields(&latest),
-            };
+            let fields = form_fields(&state.view(&latest));
             revisions.push(Revision { end, number, state, fields, locations });
         }
         revisions.push(Revision {
@@ -275,10 +282,9 @@ impl<'a> Returned<'a> {
 
     /// The document as of revision `index` (into [`Self::revisions`]).
     pub fn view(&self, index: usize) -> View<'_> {
-        match self.revisions.get(index).map(|r| &r.state) {
-            Some(State::Changed(changes)) => View::Changed { base: &self.latest, changes },
-            Some(State::Whole(doc)) => View::Whole(doc),
-            Some(State::Latest) | None => View::Whole(&self.latest),
+        match self.revisions.get(index) {
+            Some(revision) => revision.state.view(&self.latest),
+            None => View::Whole(&self.latest),
         }
     }
 
