@@ -366,30 +366,26 @@ fn walk_field<D: Objects + ?Sized>(
     };
     let [t, ft, kids, ff, v] = get_all(doc, dict, [b"T", b"FT", b"Kids", b"Ff", b"V"]);
     let partial = t.and_then(|t| t.as_str().ok()).map(decode_text_string);
-    let name = match (&partial, parent_name.is_empty()) {
-        (Some(p), true) => p.clone(),
-        (Some(p), false) => format!("{parent_name}.{p}"),
-        (None, _) => parent_name.to_string(),
+    let name = match partial {
+        Some(p) if parent_name.is_empty() => p,
+        Some(p) => format!("{parent_name}.{p}"),
+        None => parent_name.to_string(),
     };
     let ft = ft.and_then(|o| o.as_name().ok()).or(inherited_ft);
     // Kids that carry a /T are fields; kids without are this field's widgets.
-    let kids: Vec<&Object> = match kids {
-        Some(Object::Array(k)) => k.iter().collect(),
-        _ => Vec::new(),
+    let kids: &[Object] = match kids {
+        Some(Object::Array(k)) => k,
+        _ => &[],
     };
-    let child_fields: Vec<&Object> = kids
-        .iter()
-        .copied()
-        .filter(|k| resolve(doc, k).as_dict().map(|d| d.lookup(b"T").is_ok()).unwrap_or(false))
-        .collect();
-    if !child_fields.is_empty() {
-        for k in child_fields {
+    let is_field = |k: &Object| resolve(doc, k).as_dict().is_ok_and(|d| d.lookup(b"T").is_ok());
+    if kids.iter().any(is_field) {
+        for k in kids.iter().filter(|k| is_field(k)) {
             walk_field(doc, k, &name, ft, depth + 1, page_of, seen, out);
         }
         return;
     }
     let mut widgets = Vec::new();
-    let widget_objs: Vec<&Object> = if kids.is_empty() { vec![obj] } else { kids };
+    let widget_objs = if kids.is_empty() { std::slice::from_ref(obj) } else { kids };
     for w in widget_objs {
         let wid = w.as_reference().ok();
         let Ok(wd) = resolve(doc, w).as_dict() else {

@@ -194,25 +194,44 @@ impl<'a> RevisionReader<'a> {
     ) -> Result<Changes> {
         let mut objects = BTreeMap::new();
         let mut count = 0;
+        // Both maps are ordered by number: walked side by side, each entry is matched with
+        // the base's entry for the same number without a lookup.
+        let mut base_entries = base_locations.iter().peekable();
         for (&number, location) in &xref.entries {
-            let Location::At(offset, generation) = *location else { continue };
+            // The base's objects numbered below this one that this revision lacks.
+            while let Some((&base_number, base_location)) = base_entries.next_if(|(n, _)| **n < number) {
+                if let Location::At(_, generation) = *base_location {
+                    objects.insert((base_number, generation), None);
+                }
+            }
+            let base_location = base_entries.next_if(|(n, _)| **n == number).map(|(_, l)| l);
+            let Location::At(offset, generation) = *location else {
+                if let Some(&Location::At(_, base_generation)) = base_location {
+                    objects.insert((number, base_generation), None);
+                }
+                continue;
+            };
             count += 1;
-            // Checked for shared objects too: what a revision may read of an object (its end,
-            // an indirect length) is not the same for every revision.
-            self.object_in(number, generation, offset, xref, end)?;
-            if base_locations.get(&number) == Some(location) {
+            if base_location == Some(location) {
+                // The base read this very object, so its header and kind were checked then;
+                // what depends on the revision (its end, an indirect length) is checked here.
+                self.shared_object_fits(offset, xref, end)?;
                 continue;
             }
+            if let Some(&Location::At(_, base_generation)) = base_location
+                && base_generation != generation
+            {
+                objects.insert((number, base_generation), None);
+            }
+            self.object_in(number, generation, offset, xref, end)?;
             let shared_later = later.iter().any(|entries| entries.get(&number) == Some(location));
             let parsed = self.parsed.get_mut(&offset).ok_or(Unsupported("object read twice"))?;
             let own = if shared_later { parsed.object.clone() } else { parsed.object.take() };
             objects.insert((number, generation), Some(own.ok_or(Unsupported("object read twice"))?));
         }
-        for (&number, location) in base_locations {
-            if let Location::At(_, generation) = *location
-                && xref.entries.get(&number) != Some(location)
-            {
-                objects.entry((number, generation)).or_insert(None);
+        for (&base_number, base_location) in base_entries {
+            if let Location::At(_, generation) = *base_location {
+                objects.insert((base_number, generation), None);
             }
         }
         let changes = Changes { objects, trailer: xref.trailer.clone(), count };
@@ -235,6 +254,24 @@ impl<'a> RevisionReader<'a> {
             && stream.dict.is_type(b"ObjStm")
         {
             return Err(Unsupported("object streams"));
+        }
+        Ok(())
+    }
+
+    /// For an object the base document read at `offset`: whether the revision described by
+    /// `xref` and ending at `end` reads it the same way ([`Self::object_at`]'s checks).
+    fn shared_object_fits(&self, offset: usize, xref: &XrefMap, end: usize) -> Result<()> {
+        let parsed = self.parsed.get(&offset).ok_or(Unsupported("object read twice"))?;
+        if offset >= end {
+            return Err(Unsupported("an object lies after its revision"));
+        }
+        if parsed.end > end {
+            return Err(Unsupported("an object runs past its revision"));
+        }
+        if let Some((number, location)) = parsed.length_from
+            && xref.entries.get(&number) != Some(&location)
+        {
+            return Err(Unsupported("a stream's indirect /Length differs between revisions"));
         }
         Ok(())
     }
@@ -427,7 +464,7 @@ fn plain_content_operations(bytes: &[u8]) -> Option<Operations<'_>> {
         } else {
             // Numbers are never references here; arrays and dictionaries read as objects.
             let operand = match c {
-                b'0'..=b'9' | b'+' | b'-' | b'.' => p.number().ok()?,
+                b'0'..=b'9' | b'+' | b'-' | b'.' => p.number().ok()?.into_object(),
                 b'/' | b'(' | b'<' | b'[' => p.direct(1).ok()?,
                 _ => return None,
             };
@@ -594,9 +631,64 @@ fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Locat
     Ok(entries)
 }
 
+/// The value of the run of decimal digits at `at` (`None` if it overflows, or if there is no
+/// digit there) and the offset just past the run.
+fn digits_from(bytes: &[u8], at: usize) -> (Option<u64>, usize) {
+    let rest = bytes.get(at..).unwrap_or(&[]);
+    if let Some(chunk) = rest.first_chunk::<8>() {
+        let x = u64::from_le_bytes(*chunk);
+        let run = digit_run8(x);
+        if run < 8 {
+            return ((run > 0).then(|| eight_digits_value(x, run)), at + run);
+        }
+    }
+    let run = digit_run(rest);
+    (digits_value(&rest[..run]), at + run)
+}
+
+/// How many decimal digits `bytes` starts with.
+fn digit_run(bytes: &[u8]) -> usize {
+    match bytes.first_chunk::<8>() {
+        Some(chunk) => match digit_run8(u64::from_le_bytes(*chunk)) {
+            8 => bytes.iter().take_while(|c| c.is_ascii_digit()).count(),
+            run => run,
+        },
+        None => bytes.iter().take_while(|c| c.is_ascii_digit()).count(),
+    }
+}
+
+/// How many of the eight bytes of `x` (byte `i` the `i`th) are digits before the first that
+/// is not, with no branch per byte: numbers are most of what a form's fonts hold, and a loop
+/// that stops at a different length each time keeps the processor guessing.
+fn digit_run8(x: u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte is set where it is at least '0', and where it is at most '9'.
+    // A byte of 0x80 or more can carry into the bytes after it, but those come after a byte
+    // that is not a digit, so the first such byte is still found.
+    let at_least = x.wrapping_add(ONES * u64::from(0x80 - b'0'));
+    let at_most = !x.wrapping_add(ONES * u64::from(0x7F - b'9'));
+    let not_digit = !(at_least & at_most) & HIGH;
+    (not_digit.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `run` (1 to 7) bytes of `x`, all digits, most significant first.
+fn eight_digits_value(x: u64, run: usize) -> u64 {
+    // The digits moved to the top, below them zeros: leading zeros of an eight-digit number.
+    let digits = (x.wrapping_sub(0x3030_3030_3030_3030)) << (8 * (8 - run));
+    let pairs = (digits.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
+}
+
 fn digits_value(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
+    }
+    // Nineteen digits always fit in a u64: no overflow check on each step, which would
+    // make every digit wait for the last (numbers are most of what a form's fonts hold).
+    if digits.len() <= 19 {
+        return digits.iter().try_fold(0u64, |v, d| d.is_ascii_digit().then(|| v * 10 + u64::from(d - b'0')));
     }
     digits.iter().try_fold(0u64, |v, d| {
         if d.is_ascii_digit() { v.checked_mul(10)?.checked_add(u64::from(d - b'0')) } else { None }
@@ -627,38 +719,108 @@ struct Parser<'a> {
     /// size from them, with no allocation of its own for gathering (objects are 120 bytes, so
     /// a fresh gathering vector per dictionary was most of the bytes the reader allocated).
     entries: Entries,
+    /// Numbers at the start of an array being read, shared the same way.
+    numbers: Vec<Number>,
+}
+
+/// A number or a reference as read. With [`Unreadable`] it is sixteen bytes, returned in
+/// registers: returned through memory (as an `Object` in a `Result`), each element of a long
+/// array was written in pieces and read back whole, which stalls the processor.
+#[derive(Clone, Copy)]
+enum Number {
+    Integer(i64),
+    Real(f32),
+    Reference(ObjectId),
+}
+
+/// What reading a number gives.
+type NumberRead = std::result::Result<Number, Unreadable>;
+const _: () = assert!(std::mem::size_of::<NumberRead>() <= 16, "a number read must fit in two registers");
+
+/// Why a number could not be read.
+#[derive(Clone, Copy)]
+enum Unreadable {
+    Number,
+    /// lopdf drops a stray '-' inside the fraction; such numbers are left to it.
+    Unusual,
+    OutOfRange,
+}
+
+impl Unreadable {
+    fn text(self) -> &'static str {
+        match self {
+            Unreadable::Number => "unreadable number",
+            Unreadable::Unusual => "unusual number",
+            Unreadable::OutOfRange => "integer out of range",
+        }
+    }
+}
+
+impl Number {
+    #[inline]
+    fn into_object(self) -> Object {
+        match self {
+            Number::Integer(n) => Object::Integer(n),
+            Number::Real(x) => Object::Real(x),
+            Number::Reference(id) => Object::Reference(id),
+        }
+    }
+
+    /// A number read, as an object or as the reason it is declined.
+    #[inline]
+    fn object(read: NumberRead) -> Result<Object> {
+        read.map(Number::into_object).map_err(|reason| Unsupported(reason.text()))
+    }
 }
 
 /// Dictionary entries in reading order.
 type Entries = Vec<(Vec<u8>, Object)>;
 
+/// The scratch space of a parser: array elements, dictionary entries and leading numbers.
+#[derive(Default)]
+struct Scratch {
+    objects: Vec<Object>,
+    entries: Entries,
+    numbers: Vec<Number>,
+}
+
+impl Scratch {
+    /// Each buffer of `self` or `other`, whichever has grown more, emptied.
+    fn larger(self, other: Scratch) -> Scratch {
+        fn larger<T>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
+            let mut kept = if a.capacity() >= b.capacity() { a } else { b };
+            kept.clear();
+            kept
+        }
+        Scratch {
+            objects: larger(self.objects, other.objects),
+            entries: larger(self.entries, other.entries),
+            numbers: larger(self.numbers, other.numbers),
+        }
+    }
+}
+
 thread_local! {
-    /// The array and dictionary scratch space, kept for the thread's next parser: a large
-    /// array grows it once, not once per file.
-    static SCRATCH: std::cell::Cell<(Vec<Object>, Entries)> =
-        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+    /// The scratch space, kept for the thread's next parser: a large array grows it once,
+    /// not once per file.
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
 }
 
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let mut entries = std::mem::take(&mut self.entries);
-        scratch.clear();
-        entries.clear();
-        SCRATCH.with(|s| {
-            let (kept, kept_entries) = s.take();
-            s.set((
-                if kept.capacity() > scratch.capacity() { kept } else { scratch },
-                if kept_entries.capacity() > entries.capacity() { kept_entries } else { entries },
-            ));
-        });
+        let own = Scratch {
+            objects: std::mem::take(&mut self.scratch),
+            entries: std::mem::take(&mut self.entries),
+            numbers: std::mem::take(&mut self.numbers),
+        };
+        SCRATCH.with(|s| s.set(Some(s.take().unwrap_or_default().larger(own))));
     }
 }
 
 impl<'a> Parser<'a> {
     fn new(bytes: &'a [u8], pos: usize) -> Self {
-        let (scratch, entries) = SCRATCH.with(|s| s.take());
-        Parser { bytes, pos, scratch, entries }
+        let Scratch { objects, entries, numbers } = SCRATCH.with(|s| s.take()).unwrap_or_default();
+        Parser { bytes, pos, scratch: objects, entries, numbers }
     }
 
     fn rest(&self) -> &'a [u8] {
@@ -793,7 +955,7 @@ impl<'a> Parser<'a> {
     #[inline]
     fn item(&mut self, depth: usize) -> Result<Object> {
         match self.peek() {
-            Some(b'0'..=b'9') => self.number_or_reference(),
+            Some(b'0'..=b'9') => Number::object(self.number_or_reference()),
             Some(b'/') => Ok(Object::Name(self.name())),
             _ => self.direct(depth),
         }
@@ -807,8 +969,8 @@ impl<'a> Parser<'a> {
             Some(b'n') if self.keyword(b"null") => Ok(Object::Null),
             Some(b't') if self.keyword(b"true") => Ok(Object::Boolean(true)),
             Some(b'f') if self.keyword(b"false") => Ok(Object::Boolean(false)),
-            Some(b'0'..=b'9') => self.number_or_reference(),
-            Some(b'+' | b'-' | b'.') => self.number(),
+            Some(b'0'..=b'9') => Number::object(self.number_or_reference()),
+            Some(b'+' | b'-' | b'.') => Number::object(self.number()),
             Some(b'/') => Ok(Object::Name(self.name())),
             Some(b'(') => Ok(Object::String(self.literal_string()?, StringFormat::Literal)),
             Some(b'<') if self.rest().starts_with(b"<<") => Ok(Object::Dictionary(self.dictionary(depth)?)),
@@ -816,21 +978,52 @@ impl<'a> Parser<'a> {
             Some(b'[') => {
                 self.pos += 1;
                 self.skip_space();
-                let base = self.scratch.len();
-                while self.peek() != Some(b']') {
-                    match self.item(depth + 1) {
-                        Ok(item) => self.scratch.push(item),
-                        Err(e) => {
-                            self.scratch.truncate(base);
-                            return Err(e);
-                        }
-                    }
-                    self.skip_space();
-                }
-                self.pos += 1;
-                Ok(Object::Array(self.scratch.split_off(base)))
+                let result = self.array_items(depth);
+                self.pos += usize::from(result.is_ok());
+                result.map(Object::Array)
             }
             _ => Err(Unsupported("unreadable object")),
+        }
+    }
+
+    /// The elements of an array, up to (not past) its `]`. Leading numbers are gathered as
+    /// [`Number`]s and written out once, in place: most long arrays (a font's widths) are
+    /// numbers only, and gathering 120-byte objects to copy them again cost twice as much.
+    fn array_items(&mut self, depth: usize) -> Result<Vec<Object>> {
+        let (base, number_base) = (self.scratch.len(), self.numbers.len());
+        let result = self.gather_items(depth, number_base);
+        if result.is_err() {
+            self.scratch.truncate(base);
+            self.numbers.truncate(number_base);
+            return result.map(|_| Vec::new());
+        }
+        if self.scratch.len() == base {
+            return Ok(self.numbers.drain(number_base..).map(Number::into_object).collect());
+        }
+        Ok(self.scratch.split_off(base))
+    }
+
+    fn gather_items(&mut self, depth: usize, number_base: usize) -> Result<()> {
+        let mut numbers_only = true;
+        loop {
+            match self.peek() {
+                Some(b']') => return Ok(()),
+                Some(b'0'..=b'9') if numbers_only => match self.number_or_reference() {
+                    Ok(number) => self.numbers.push(number),
+                    Err(reason) => return Err(Unsupported(reason.text())),
+                },
+                _ => {
+                    if numbers_only {
+                        // Not numbers only after all: what was gathered goes first.
+                        numbers_only = false;
+                        let numbers = self.numbers.drain(number_base..).map(Number::into_object);
+                        self.scratch.extend(numbers);
+                    }
+                    let item = self.item(depth + 1)?;
+                    self.scratch.push(item);
+                }
+            }
+            self.skip_space();
         }
     }
 
@@ -865,41 +1058,44 @@ impl<'a> Parser<'a> {
     }
 
     /// `N G R`, or a number. Tried in lopdf's order: reference, real, integer.
-    fn number_or_reference(&mut self) -> Result<Object> {
-        let start = self.pos;
-        let digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
-        if self.bytes.get(start + digits) == Some(&b'.') {
+    #[inline(always)]
+    fn number_or_reference(&mut self) -> NumberRead {
+        let bytes = self.bytes;
+        let (first, digits_end) = digits_from(bytes, self.pos);
+        if bytes.get(digits_end) == Some(&b'.') {
             return self.number();
         }
-        let first = digits_value(&self.bytes[start..start + digits]);
-        self.pos = start + digits;
+        self.pos = digits_end;
         // Only a second number followed by R makes a reference: look for it before reading
         // any value, since most numbers (array elements) are followed by another number.
         if let Some(number) = first.and_then(|n| u32::try_from(n).ok()) {
             self.skip_space();
             let generation_start = self.pos;
-            let generation_digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+            let generation_digits = digit_run(self.rest());
             if generation_digits > 0 {
                 self.pos += generation_digits;
                 self.skip_space();
                 if self.peek() == Some(b'R')
                     && let Some(generation) =
-                        digits_value(&self.bytes[generation_start..generation_start + generation_digits])
+                        digits_value(&bytes[generation_start..generation_start + generation_digits])
                             .and_then(|g| u16::try_from(g).ok())
                 {
                     self.pos += 1;
-                    return Ok(Object::Reference((number, generation)));
+                    return Ok(Number::Reference((number, generation)));
                 }
             }
             // Not a reference: stop after the space that follows the number, which every
             // caller skips next anyway.
             self.pos = generation_start;
         }
-        first.and_then(|v| i64::try_from(v).ok()).map(Object::Integer).ok_or(Unsupported("integer out of range"))
+        match first.and_then(|v| i64::try_from(v).ok()) {
+            Some(n) => Ok(Number::Integer(n)),
+            None => Err(Unreadable::OutOfRange),
+        }
     }
 
     /// An integer or a real, as lopdf reads them (`f32` for reals).
-    fn number(&mut self) -> Result<Object> {
+    fn number(&mut self) -> NumberRead {
         let start = self.pos;
         let negative = match self.peek() {
             Some(b'-') => {
@@ -920,19 +1116,23 @@ impl<'a> Parser<'a> {
             let fraction = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
             self.pos += fraction;
             if int_digits == 0 && fraction == 0 {
-                return Err(Unsupported("unreadable number"));
+                return Err(Unreadable::Number);
             }
             // lopdf drops a stray '-' inside the fraction; such numbers are left to it.
             if self.peek() == Some(b'-') {
-                return Err(Unsupported("unusual number"));
+                return Err(Unreadable::Unusual);
             }
-            let text =
-                std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| Unsupported("unreadable number"))?;
-            return text.parse::<f32>().map(Object::Real).map_err(|_| Unsupported("unreadable number"));
+            let text = std::str::from_utf8(&self.bytes[start..self.pos]).ok();
+            return match text.and_then(|t| t.parse::<f32>().ok()) {
+                Some(x) => Ok(Number::Real(x)),
+                None => Err(Unreadable::Number),
+            };
         }
-        let magnitude = digits_value(&self.bytes[digits_start..self.pos]).ok_or(Unsupported("unreadable number"))?;
+        let Some(magnitude) = digits_value(&self.bytes[digits_start..self.pos]) else {
+            return Err(Unreadable::Number);
+        };
         let value = if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() };
-        value.map(Object::Integer).ok_or(Unsupported("integer out of range"))
+        value.map(Number::Integer).ok_or(Unreadable::OutOfRange)
     }
 
     /// `/Name` with `#xx` escapes; a `#` not followed by two hex digits ends the name.
@@ -1035,17 +1235,25 @@ impl<'a> Parser<'a> {
 /// final digit followed by an implicit 0 (PDF 32000-1 7.3.4.3). `Err` gives the index of a
 /// byte that is neither.
 pub(crate) fn hex_body(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
-    let mut out = Vec::with_capacity(body.len() / 2 + 1);
-    // The common case, digits with no white space, eight at a time; the rest (from the
-    // first white space on) a digit at a time.
-    let mut at = 0;
-    for chunk in body.chunks_exact(8) {
-        let Some(bytes) = hex8(u64::from_le_bytes(chunk.try_into().expect("eight bytes"))) else { break };
-        out.extend_from_slice(&bytes);
-        at += 8;
+    // The common case, digits with no white space, sixteen at a time into a buffer sized
+    // once; the rest (from the first white space on) a digit at a time.
+    let mut out = vec![0u8; body.len() / 2];
+    let mut done = 0;
+    for (digits, bytes) in body.chunks_exact(16).zip(out.chunks_exact_mut(8)) {
+        let (low, high) = (u64_at(&digits[..8]), u64_at(&digits[8..]));
+        // A signature's zero padding, often a third of its /Contents: the bytes are zero already.
+        if low == ZEROS && high == ZEROS {
+            done += 1;
+            continue;
+        }
+        let (Some(low), Some(high)) = (hex8(low), hex8(high)) else { break };
+        bytes[..4].copy_from_slice(&low);
+        bytes[4..].copy_from_slice(&high);
+        done += 1;
     }
+    out.truncate(done * 8);
     let mut high: Option<u8> = None;
-    for (i, &c) in body.iter().enumerate().skip(at) {
+    for (i, &c) in body.iter().enumerate().skip(done * 16) {
         match HEX_DIGIT[usize::from(c)] {
             v if v < 16 => match high.take() {
                 None => high = Some(v),
@@ -1059,6 +1267,16 @@ pub(crate) fn hex_body(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
         out.push(h << 4);
     }
     Ok(out)
+}
+
+/// Eight '0' digits.
+const ZEROS: u64 = u64::from_le_bytes(*b"00000000");
+
+/// Eight bytes as a little-endian `u64` (byte `i` of the slice is byte `i` of the value).
+fn u64_at(eight: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(eight);
+    u64::from_le_bytes(bytes)
 }
 
 /// Eight hex digits (byte `i` of `x` the `i`th) as four bytes, or `None` if any is not a
@@ -1117,13 +1335,7 @@ mod tests {
 
     #[test]
     fn eight_hex_digits_at_once_read_as_one_at_a_time() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         // Digits mostly; the bytes just outside each digit range, and any byte at all, now
         // and then, so that most chunks are all digits and many have one stranger.
         let digits = b"0123456789abcdefABCDEF";
@@ -1142,6 +1354,83 @@ mod tests {
                 (v.iter().all(|d| *d < 16)).then(|| std::array::from_fn(|j| v[2 * j] << 4 | v[2 * j + 1]))
             };
             assert_eq!(hex8(u64::from_le_bytes(chunk)), scalar, "{chunk:?}");
+        }
+    }
+
+    /// A small xorshift generator: the randomised tests below are the same on every run.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
+    #[test]
+    fn hex_strings_read_sixteen_digits_at_once_as_one_at_a_time() {
+        // The reference: a digit at a time, white space skipped, a lone last digit padded.
+        fn one_at_a_time(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
+            let mut values = Vec::new();
+            for (i, &c) in body.iter().enumerate() {
+                match HEX_DIGIT[usize::from(c)] {
+                    v if v < 16 => values.push(v),
+                    HEX_WHITE => {}
+                    _ => return Err(i),
+                }
+            }
+            Ok(values.chunks(2).map(|p| p[0] << 4 | p.get(1).copied().unwrap_or(0)).collect())
+        }
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+        for _ in 0..20_000 {
+            // Runs of '0' (a signature's padding) and of any digit, now and then a space or a
+            // byte that is no digit, at any length and any alignment.
+            let len = (next() % 90) as usize;
+            let mut body = Vec::with_capacity(len);
+            while body.len() < len {
+                let r = next();
+                let run = 1 + (r >> 8) as usize % 20;
+                let byte = match r % 23 {
+                    0 => b' ',
+                    1 => (r >> 16) as u8,
+                    2..=8 => b'0',
+                    _ => b"0123456789abcdefABCDEF"[(r >> 16) as usize % 22],
+                };
+                body.extend(std::iter::repeat_n(byte, run.min(len - body.len())));
+            }
+            assert_eq!(hex_body(&body), one_at_a_time(&body), "{:?}", String::from_utf8_lossy(&body));
+        }
+    }
+
+    #[test]
+    fn digit_runs_read_eight_at_once_as_one_at_a_time() {
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..50_000 {
+            // A run of 0 to 24 digits (past what a u64 holds), then bytes that are mostly
+            // digits or just outside their range.
+            let r = next();
+            let run = (r % 25) as usize;
+            let mut bytes: Vec<u8> = (0..run).map(|i| b'0' + ((r >> (i % 60)) % 10) as u8).collect();
+            let others = [b' ', b'/', b':', b'.', b']', 0x80, 0xB0, 0xFF, b'R', b'5', b'0', b'9'];
+            let tail = next();
+            bytes.extend((0..9).map(|i| match (tail >> (6 * i)) & 63 {
+                0..=11 => others[((tail >> (6 * i)) & 63) as usize],
+                k => (k as u8).wrapping_mul(37).wrapping_add((r >> 32) as u8),
+            }));
+            let at = (r >> 48) as usize % 3;
+            let mut file = b"xx".to_vec();
+            file.truncate(at);
+            file.extend_from_slice(&bytes);
+            let digits = file[at..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let value = (digits > 0)
+                .then(|| {
+                    file[at..at + digits]
+                        .iter()
+                        .try_fold(0u64, |v, d| v.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+                })
+                .flatten();
+            assert_eq!(digits_from(&file, at), (value, at + digits), "{:?}", String::from_utf8_lossy(&file));
+            assert_eq!(digit_run(&file[at..]), digits);
         }
     }
 
