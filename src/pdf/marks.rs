@@ -324,7 +324,7 @@ fn interpret<D: Objects + ?Sized>(
                         .unwrap_or(IDENTITY);
                     let mut inner = gs.clone();
                     inner.ctm = concat(&matrix, &gs.ctm);
-                    if let Some(bbox) = xobject.dict.lookup(b"BBox").ok().and_then(|b| rect_from(doc, b)) {
+                    if let Some(bbox) = xobject.dict.find(b"BBox").and_then(|b| rect_from(doc, b)) {
                         let corners: Vec<(f32, f32)> =
                             [(bbox.x1, bbox.y1), (bbox.x2, bbox.y1), (bbox.x1, bbox.y2), (bbox.x2, bbox.y2)]
                                 .iter()
@@ -451,7 +451,7 @@ pub fn annotations<D: Objects + ?Sized>(doc: &D, page_id: lopdf::ObjectId) -> Ve
         .filter_map(|a| {
             let dict = resolve(doc, a).as_dict().ok()?;
             let subtype = String::from_utf8_lossy(get(doc, dict, b"Subtype")?.as_name().ok()?).into_owned();
-            let rect = dict.lookup(b"Rect").ok().and_then(|r| rect_from(doc, r));
+            let rect = dict.find(b"Rect").and_then(|r| rect_from(doc, r));
             let ink = get(doc, dict, b"InkList").and_then(|l| l.as_array().ok()).map(|strokes| {
                 let points: Vec<(f32, f32)> = strokes
                     .iter()

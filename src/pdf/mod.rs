@@ -90,7 +90,7 @@ pub fn page_media_box<D: Objects + ?Sized>(doc: &D, page: ObjectId) -> Option<Re
         if let Some(r) = get(doc, dict, b"MediaBox").and_then(|m| crate::pdf::rect_from(doc, m)) {
             return Some(r.normalized());
         }
-        id = dict.lookup(b"Parent").ok()?.as_reference().ok()?;
+        id = dict.find(b"Parent")?.as_reference().ok()?;
     }
     None
 }
@@ -203,14 +203,14 @@ pub fn rect_from<D: Objects + ?Sized>(doc: &D, obj: &Object) -> Option<Rect> {
 /// Follow a reference (one level is all PDF allows for values; chains are broken files).
 pub fn resolve<'a, D: Objects + ?Sized>(doc: &'a D, obj: &'a Object) -> &'a Object {
     match obj {
-        Object::Reference(id) => doc.get_object(*id).unwrap_or(&Object::Null),
+        Object::Reference(id) => doc.resolved(*id).unwrap_or(&Object::Null),
         other => other,
     }
 }
 
 /// A dictionary entry, resolved; `None` when absent or null.
 pub fn get<'a, D: Objects + ?Sized>(doc: &'a D, dict: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
-    match dict.lookup(key).ok().map(|o| resolve(doc, o)) {
+    match dict.find(key).map(|o| resolve(doc, o)) {
         None | Some(Object::Null) => None,
         some => some,
     }
@@ -239,12 +239,19 @@ pub fn get_all<'a, D: Objects + ?Sized, const N: usize>(
 /// lopdf's hashed [`Dictionary::get`] (SipHash of the key, then a probe) and builds no error
 /// message when the key is absent. Same answers: a dictionary's keys are unique.
 pub trait Lookup {
-    fn lookup(&self, key: &[u8]) -> lopdf::Result<&Object>;
+    /// The value under `key`, if any.
+    fn find(&self, key: &[u8]) -> Option<&Object>;
+
+    /// [`Self::find`] with lopdf's error for an absent key, for chains of lopdf calls.
+    #[inline]
+    fn lookup(&self, key: &[u8]) -> lopdf::Result<&Object> {
+        self.find(key).ok_or(lopdf::Error::DictKey(String::new()))
+    }
 
     /// Whether `/Type` is the name `name` ([`Dictionary::has_type`], without its error
     /// allocation when there is no `/Type`).
     fn is_type(&self, name: &[u8]) -> bool {
-        self.lookup(b"Type").and_then(Object::as_name).is_ok_and(|t| t == name)
+        matches!(self.find(b"Type"), Some(Object::Name(t)) if t == name)
     }
 }
 
@@ -253,13 +260,12 @@ const LINEAR_LOOKUP_MAX: usize = 16;
 
 impl Lookup for Dictionary {
     #[inline]
-    fn lookup(&self, key: &[u8]) -> lopdf::Result<&Object> {
-        let found = if self.len() <= LINEAR_LOOKUP_MAX {
+    fn find(&self, key: &[u8]) -> Option<&Object> {
+        if self.len() <= LINEAR_LOOKUP_MAX {
             self.iter().find(|(k, _)| k.as_slice() == key).map(|(_, v)| v)
         } else {
             self.get(key).ok()
-        };
-        found.ok_or(lopdf::Error::DictKey(String::new()))
+        }
     }
 }
 
@@ -377,7 +383,7 @@ fn walk_field<D: Objects + ?Sized>(
         Some(Object::Array(k)) => k,
         _ => &[],
     };
-    let is_field = |k: &Object| resolve(doc, k).as_dict().is_ok_and(|d| d.lookup(b"T").is_ok());
+    let is_field = |k: &Object| resolve(doc, k).as_dict().is_ok_and(|d| d.find(b"T").is_some());
     if kids.iter().any(is_field) {
         for k in kids.iter().filter(|k| is_field(k)) {
             walk_field(doc, k, &name, ft, depth + 1, page_of, seen, out);
@@ -392,10 +398,10 @@ fn walk_field<D: Objects + ?Sized>(
             continue;
         };
         let page = wid.and_then(|i| page_of.by_annot.get(&i).copied()).or_else(|| {
-            let p = wd.lookup(b"P").ok()?.as_reference().ok()?;
+            let p = wd.find(b"P")?.as_reference().ok()?;
             page_of.by_page.get(&p).copied()
         });
-        let rect = wd.lookup(b"Rect").ok().and_then(|r| rect_from(doc, r));
+        let rect = wd.find(b"Rect").and_then(|r| rect_from(doc, r));
         widgets.push(Widget { id: wid, page, rect });
     }
     let field_type = ft.map(|f| String::from_utf8_lossy(f).into_owned()).unwrap_or_default();

@@ -44,7 +44,9 @@ pub trait Objects {
     fn dereference<'a>(&'a self, mut object: &'a Object) -> lopdf::Result<(Option<ObjectId>, &'a Object)> {
         let mut id = None;
         let mut followed = 0;
-        while let Ok(next) = object.as_reference() {
+        // A match, not `as_reference`: its error for every object that is no reference, made
+        // and dropped, was a few per cent of verifying a form.
+        while let Object::Reference(next) = *object {
             id = Some(next);
             object = self.stored(next).ok_or(Error::ObjectNotFound(next))?;
             followed += 1;
@@ -59,6 +61,20 @@ pub trait Objects {
     fn get_object(&self, id: ObjectId) -> lopdf::Result<&Object> {
         let object = self.stored(id).ok_or(Error::ObjectNotFound(id))?;
         self.dereference(object).map(|(_, object)| object)
+    }
+
+    /// [`Self::get_object`] as an `Option`, with no error made when there is none.
+    fn resolved(&self, id: ObjectId) -> Option<&Object> {
+        let mut object = self.stored(id)?;
+        let mut followed = 0;
+        while let Object::Reference(next) = *object {
+            object = self.stored(next)?;
+            followed += 1;
+            if followed > DEREF_LIMIT {
+                return None;
+            }
+        }
+        Some(object)
     }
 
     fn get_dictionary(&self, id: ObjectId) -> lopdf::Result<&Dictionary> {
@@ -97,7 +113,7 @@ fn numbered_pages<D: Objects + ?Sized>(doc: &D) -> BTreeMap<u32, ObjectId> {
 fn page_ids<D: Objects + ?Sized>(doc: &D) -> Vec<ObjectId> {
     let kids_of = |id: ObjectId| -> Option<&[Object]> {
         let node = doc.get_dictionary(id).ok()?;
-        let kids = doc.dereference(node.lookup(b"Kids").ok()?).ok()?.1;
+        let kids = doc.dereference(node.find(b"Kids")?).ok()?.1;
         kids.as_array().ok().map(Vec::as_slice)
     };
     let root = doc.catalog().and_then(|c| c.lookup(b"Pages")).and_then(Object::as_reference);
@@ -173,10 +189,8 @@ impl Objects for Document {
     fn has(&self, id: ObjectId) -> bool {
         self.objects.contains_key(&id)
     }
-    // lopdf's own answers, so that a document reads exactly as lopdf reads it.
-    fn get_object(&self, id: ObjectId) -> lopdf::Result<&Object> {
-        Document::get_object(self, id)
-    }
+    // lopdf's own answers, so that a document reads exactly as lopdf reads it (objects are
+    // followed by the trait's methods, which repeat lopdf's; see its tests).
     fn get_pages(&self) -> BTreeMap<u32, ObjectId> {
         Document::get_pages(self)
     }
@@ -355,5 +369,25 @@ mod tests {
         let own = Own(&doc);
         assert!(matches!(own.get_object((1, 0)), Err(Error::ReferenceLimit)));
         assert!(matches!(doc.get_object((1, 0)), Err(Error::ReferenceLimit)));
+        assert_eq!(own.resolved((1, 0)), None);
+
+        // A chain 10 → 11 → … → 140 → 42, and one that ends at a missing object: from every
+        // start, the trait's answers (for a document and for a view) are lopdf's.
+        let mut doc = Document::with_version("1.7");
+        for n in 10..140 {
+            doc.objects.insert((n, 0), Object::Reference((n + 1, 0)));
+        }
+        doc.objects.insert((140, 0), Object::Integer(42));
+        doc.objects.insert((200, 0), Object::Reference((201, 0)));
+        let own = Own(&doc);
+        for start in (9..=141).chain([200]) {
+            let lopdf = Document::get_object(&doc, (start, 0)).ok();
+            assert_eq!(Objects::get_object(&doc, (start, 0)).ok(), lopdf, "from {start}");
+            assert_eq!(own.get_object((start, 0)).ok(), lopdf, "from {start}");
+            assert_eq!(own.resolved((start, 0)), lopdf, "from {start}");
+            assert_eq!(Objects::resolved(&doc, (start, 0)), lopdf, "from {start}");
+        }
+        // The limit is reached for the longest chains, so the comparison above covers it.
+        assert!(Document::get_object(&doc, (10, 0)).is_err() && Document::get_object(&doc, (20, 0)).is_ok());
     }
 }

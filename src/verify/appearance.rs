@@ -295,7 +295,7 @@ pub fn shown_text_with<'a>(doc: &'a Document, id: ObjectId, fonts: &mut Fonts<'a
                 size = op.operands.get(1).and_then(crate::pdf::number).unwrap_or(size);
                 font = op.operands.first().and_then(|n| n.as_name().ok()).and_then(|name| {
                     let fonts = resources.and_then(|r| get(doc, r, b"Font")).and_then(|f| f.as_dict().ok())?;
-                    let entry = fonts.lookup(name).ok()?;
+                    let entry = fonts.find(name)?;
                     let dict = resolve(doc, entry).as_dict().ok()?;
                     Some((entry.as_reference().ok(), dict))
                 });

@@ -247,7 +247,7 @@ impl Values {
                 // A box is ticked only if its value and its shown state (/AS) both say so.
                 let shown_state = widget
                     .and_then(|w| doc.get_dictionary(w).ok())
-                    .and_then(|d| d.lookup(b"AS").ok())
+                    .and_then(|d| d.find(b"AS"))
                     .and_then(|a| a.as_name().ok())
                     .map(|a| String::from_utf8_lossy(a).into_owned());
                 if shown_state.as_deref().is_some_and(|s| !is_ticked(Some(s))) {

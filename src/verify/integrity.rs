@@ -180,7 +180,7 @@ fn same(a: &Object, b: &Object) -> bool {
 }
 
 fn same_dict(a: &Dictionary, b: &Dictionary) -> bool {
-    a.len() == b.len() && a.iter().all(|(k, v)| b.lookup(k).is_ok_and(|w| same(v, w)))
+    a.len() == b.len() && a.iter().all(|(k, v)| b.find(k).is_some_and(|w| same(v, w)))
 }
 
 fn name(k: &[u8]) -> String {
@@ -213,8 +213,8 @@ impl Diff<'_> {
     /// Keys of two dictionaries whose values differ (`a`'s order, then keys only `b` has).
     fn changed_keys(a: &Dictionary, b: &Dictionary) -> Vec<Vec<u8>> {
         let changed_or_removed =
-            a.iter().filter(|(k, x)| b.lookup(k).map(|y| !same(x, y)).unwrap_or(true)).map(|(k, _)| k.clone());
-        let added = b.iter().filter(|(k, _)| a.lookup(k).is_err()).map(|(k, _)| k.clone());
+            a.iter().filter(|(k, x)| b.find(k).is_none_or(|y| !same(x, y))).map(|(k, _)| k.clone());
+        let added = b.iter().filter(|(k, _)| a.find(k).is_none()).map(|(k, _)| k.clone());
         changed_or_removed.chain(added).collect()
     }
 
@@ -257,7 +257,7 @@ impl Diff<'_> {
                 }
             }
         }
-        if let Some(info) = self.prev.trailer().lookup(b"Info").ok().and_then(|i| i.as_reference().ok()) {
+        if let Some(info) = self.prev.trailer().find(b"Info").and_then(|i| i.as_reference().ok()) {
             self.explained.insert(info);
         }
         self.compare_acroform(p, n);
@@ -294,8 +294,8 @@ impl Diff<'_> {
     }
 
     fn compare_acroform(&mut self, cat_p: &Dictionary, cat_n: &Dictionary) {
-        let form_p = cat_p.lookup(b"AcroForm").ok();
-        let form_n = cat_n.lookup(b"AcroForm").ok();
+        let form_p = cat_p.find(b"AcroForm");
+        let form_n = cat_n.find(b"AcroForm");
         for f in [form_p, form_n].into_iter().flatten() {
             if let Object::Reference(id) = f {
                 self.explained.insert(*id);
@@ -372,7 +372,7 @@ impl Diff<'_> {
         }
         // A resource dictionary held by reference may be extended in place.
         if let Ok(Object::Reference(rid)) = p.lookup(b"Resources")
-            && n.lookup(b"Resources").ok() == Some(&Object::Reference(*rid))
+            && n.find(b"Resources") == Some(&Object::Reference(*rid))
         {
             self.explained.insert(*rid);
             if let (Ok(rp), Ok(rn)) = (prev.get_dictionary(*rid), next.get_dictionary(*rid)) {
@@ -382,10 +382,8 @@ impl Diff<'_> {
     }
 
     fn compare_resources(&mut self, number: usize, p: &Dictionary, n: &Dictionary) {
-        let rp =
-            p.lookup(b"Resources").ok().and_then(|r| resolve(self.prev, r).as_dict().ok()).cloned().unwrap_or_default();
-        let rn =
-            n.lookup(b"Resources").ok().and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
+        let rp = p.find(b"Resources").and_then(|r| resolve(self.prev, r).as_dict().ok()).cloned().unwrap_or_default();
+        let rn = n.find(b"Resources").and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
         self.compare_resource_dicts(number, &rp, &rn);
     }
 
@@ -393,7 +391,7 @@ impl Diff<'_> {
     /// must keep pointing at the same objects.
     fn compare_resource_dicts(&mut self, number: usize, rp: &Dictionary, rn: &Dictionary) {
         for (category, old) in rp.iter() {
-            let Some(new) = rn.lookup(category).ok() else {
+            let Some(new) = rn.find(category) else {
                 self.problem(format!("page {number}: resources /{} removed", name(category)));
                 continue;
             };
@@ -408,7 +406,7 @@ impl Diff<'_> {
                 self.explained.insert(*id);
             }
             for (k, v) in od.iter() {
-                if nd.lookup(k).map(|w| !same(v, w)).unwrap_or(true) {
+                if nd.find(k).is_none_or(|w| !same(v, w)) {
                     self.problem(format!("page {number}: resource /{}/{} changed", name(category), name(k)));
                 }
             }
@@ -435,7 +433,7 @@ impl Diff<'_> {
             return;
         }
         let resources =
-            n.lookup(b"Resources").ok().and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
+            n.find(b"Resources").and_then(|r| resolve(self.next, r).as_dict().ok()).cloned().unwrap_or_default();
         for added in &new[old.len()..] {
             let Ok(stream) = resolve(self.next, added).as_stream() else {
                 self.problem(format!("page {number}: added content cannot be read"));
@@ -480,7 +478,7 @@ impl Diff<'_> {
             .iter()
             .filter_map(|a| resolve(self.prev, a).as_dict().ok())
             .filter(|d| d.lookup(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Widget".as_slice()))
-            .filter_map(|d| d.lookup(b"Rect").ok().and_then(|r| rect_from(self.prev, r)))
+            .filter_map(|d| d.find(b"Rect").and_then(|r| rect_from(self.prev, r)))
             .collect();
         let empty_sigs: Vec<Rect> = self
             .prev_fields
@@ -496,7 +494,7 @@ impl Diff<'_> {
                 continue;
             };
             let subtype = d.lookup(b"Subtype").and_then(|s| s.as_name()).map(name).unwrap_or_default();
-            let rect = d.lookup(b"Rect").ok().and_then(|r| rect_from(self.next, r));
+            let rect = d.find(b"Rect").and_then(|r| rect_from(self.next, r));
             let flags = get(self.next, d, b"F").and_then(|f| f.as_i64().ok()).unwrap_or(0);
             let invisible = rect.is_none_or(|r| r.width() <= 0.0 || r.height() <= 0.0) || flags & 0b10 != 0;
             match subtype.as_str() {
@@ -677,7 +675,7 @@ impl Diff<'_> {
                     .as_dict()
                     .ok()
                     .or_else(|| obj.as_stream().ok().map(|s| &s.dict))
-                    .and_then(|d| d.lookup(b"Type").ok())
+                    .and_then(|d| d.find(b"Type"))
                     .and_then(|t| t.as_name().ok())
                     .map(name);
                 if matches!(ty.as_deref(), Some("XRef") | Some("ObjStm")) {
@@ -713,7 +711,7 @@ fn is_structure(obj: &Object) -> bool {
 }
 
 fn root_id(doc: &dyn Objects) -> Option<ObjectId> {
-    doc.trailer().lookup(b"Root").ok()?.as_reference().ok()
+    doc.trailer().find(b"Root")?.as_reference().ok()
 }
 
 fn field_type(doc: &dyn Objects, d: &Dictionary) -> Option<String> {

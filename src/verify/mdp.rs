@@ -107,13 +107,13 @@ fn transform_params<'d>(doc: &'d Document, sig: &'d Dictionary, method: &[u8]) -
 pub fn certification(form: &Returned) -> Option<Certification> {
     let doc = form.latest();
     let perms = get(doc, doc.catalog().ok()?, b"Perms")?.as_dict().ok()?;
-    let Object::Reference(target) = perms.lookup(b"DocMDP").ok()? else { return None };
+    let Object::Reference(target) = perms.find(b"DocMDP")? else { return None };
     let target = *target;
     for s in &form.signatures {
         let Some(revision) = s.revision else { continue };
         let Some(f) = form.fields().iter().find(|f| f.name == s.field) else { continue };
         let Some(field_dict) = f.id.and_then(|id| doc.get_dictionary(id).ok()) else { continue };
-        if field_dict.lookup(b"V").ok() != Some(&Object::Reference(target)) {
+        if field_dict.find(b"V") != Some(&Object::Reference(target)) {
             continue;
         }
         let sig = doc.get_dictionary(target).ok()?;

@@ -246,7 +246,7 @@ impl FinalPages {
             .get_pages()
             .values()
             .filter_map(|p| new.get_dictionary(*p).ok())
-            .flat_map(|p| [p.lookup(b"Resources").ok(), p.lookup(b"Contents").ok()])
+            .flat_map(|p| [p.find(b"Resources"), p.find(b"Contents")])
             .flatten()
             .collect();
         FinalPages { contents: page_contents(new), on_pages: reachable(new, page_roots) }
@@ -281,7 +281,7 @@ fn may_paint_elsewhere(form: &Returned, index: usize, finals: &mut Option<FinalP
         kept_widgets.iter().flat_map(|w| appearance_streams(new, *w)).map(Object::Reference).collect();
     let appearances: BTreeSet<ObjectId> =
         reachable(new, ap_roots.iter().collect()).into_iter().filter(|id| !on_pages.contains(id)).collect();
-    let acroform = new.catalog().ok().and_then(|c| c.lookup(b"AcroForm").ok()).and_then(|a| a.as_reference().ok());
+    let acroform = new.catalog().ok().and_then(|c| c.find(b"AcroForm")).and_then(|a| a.as_reference().ok());
     let may_paint = |number: u32| {
         let Some(Location::At(_, generation)) = after.get(&number) else { return true };
         let id = (number, *generation);
@@ -291,10 +291,10 @@ fn may_paint_elsewhere(form: &Returned, index: usize, finals: &mut Option<FinalP
         match new.get_object(id) {
             Ok(Object::Dictionary(d)) => {
                 let kind = d.lookup(b"Type").and_then(|t| t.as_name()).ok();
-                if d.lookup(b"ByteRange").is_ok() || Some(id) == acroform || kept_widgets.contains(&id) {
+                if d.find(b"ByteRange").is_some() || Some(id) == acroform || kept_widgets.contains(&id) {
                     false
                 } else if matches!(kind, Some(b"Catalog")) {
-                    let same = |key: &[u8]| old.catalog().ok().and_then(|c| c.lookup(key).ok()) == d.lookup(key).ok();
+                    let same = |key: &[u8]| old.catalog().ok().and_then(|c| c.find(key)) == d.find(key);
                     !(same(b"Pages") && same(b"OCProperties"))
                 } else {
                     // Validation data (DSS, VRI) and the info dictionary paint nothing.
@@ -442,9 +442,9 @@ fn kept_widgets(old: &dyn Objects, new: &Document, rev: &Revision, last: &Revisi
         // Only the flags that change what a screen shows (Invisible, Hidden, NoView) count.
         let shown = |d: &lopdf::Dictionary| d.lookup(b"F").and_then(|f| f.as_i64()).unwrap_or(0) & 0b10_0011;
         let same = match (old.get_dictionary(id), new.get_dictionary(id)) {
-            (Ok(a), Ok(b)) => shown(a) == shown(b) && a.lookup(b"OC").ok() == b.lookup(b"OC").ok(),
+            (Ok(a), Ok(b)) => shown(a) == shown(b) && a.find(b"OC") == b.find(b"OC"),
             // Not readable as it was: kept only if it is plainly shown now, as printed forms are.
-            (_, Ok(b)) => shown(b) == 0 && b.lookup(b"OC").is_err(),
+            (_, Ok(b)) => shown(b) == 0 && b.find(b"OC").is_none(),
             _ => false,
         };
         if same {

@@ -79,7 +79,7 @@ pub fn page_annotations(doc: &Document, page_id: ObjectId) -> Vec<PageAnnotation
             Some(PageAnnotation {
                 id: a.as_reference().ok(),
                 subtype,
-                rect: dict.lookup(b"Rect").ok().and_then(|r| rect_from(doc, r)),
+                rect: dict.find(b"Rect").and_then(|r| rect_from(doc, r)),
                 has_appearance: get(doc, dict, b"AP").is_some(),
                 oc: annotation_oc(doc, dict, &config),
             })

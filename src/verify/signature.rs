@@ -1474,13 +1474,13 @@ fn collect_fields<'a>(
     let Ok(dict) = object.as_dict() else {
         return;
     };
-    let partial = dict.lookup(b"T").ok().and_then(|t| t.as_str().ok()).map(|t| String::from_utf8_lossy(t).into_owned());
+    let partial = dict.find(b"T").and_then(|t| t.as_str().ok()).map(|t| String::from_utf8_lossy(t).into_owned());
     let name = match (parent_name, partial) {
         ("", Some(t)) => t,
         (parent, Some(t)) => format!("{parent}.{t}"),
         (parent, None) => parent.to_owned(),
     };
-    let field_type = dict.lookup(b"FT").ok().and_then(|t| t.as_name().ok()).or(inherited_type);
+    let field_type = dict.find(b"FT").and_then(|t| t.as_name().ok()).or(inherited_type);
     if field_type == Some(b"Sig".as_slice())
         && let Some(value) = dict.get_deref(b"V", doc).ok().and_then(|v| v.as_dict().ok())
     {
@@ -1501,7 +1501,7 @@ fn signature_input<'a>(pdf: &'a [u8], sig: &lopdf::Dictionary) -> SignatureInput
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
-    let contents = sig.lookup(b"Contents").ok().and_then(|c| c.as_str().ok()).map(<[u8]>::to_vec).unwrap_or_default();
+    let contents = sig.find(b"Contents").and_then(|c| c.as_str().ok()).map(<[u8]>::to_vec).unwrap_or_default();
     let sub_filter = sig
         .lookup(b"SubFilter")
         .ok()

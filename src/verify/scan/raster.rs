@@ -131,7 +131,7 @@ fn collect_images<'a>(
                 }
             }
             b"Form" if depth < 2 => {
-                let inner = stream.dict.lookup(b"Resources").ok().and_then(|r| resolve(doc, r).as_dict().ok());
+                let inner = stream.dict.find(b"Resources").and_then(|r| resolve(doc, r).as_dict().ok());
                 collect_images(doc, inner, depth + 1, best);
             }
             _ => {}
