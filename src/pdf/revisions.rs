@@ -1050,10 +1050,9 @@ impl<'a> Parser<'a> {
             return Err(Unsupported("unreadable dictionary"));
         }
         let mut dict = Dictionary::new();
-        dict.as_hashmap_mut().reserve(self.entries.len() - base);
-        for (key, value) in self.entries.drain(base..) {
-            dict.set(key, value); // a repeated key keeps its first place and its last value, as in lopdf
-        }
+        // Reserved from the exact length; a repeated key keeps its first place and its last
+        // value, as in lopdf.
+        dict.as_hashmap_mut().extend(self.entries.drain(base..));
         Ok(dict)
     }
 

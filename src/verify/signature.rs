@@ -45,7 +45,6 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use cms::content_info::ContentInfo;
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use der::asn1::{
@@ -631,12 +630,21 @@ fn parse_signed_data(contents: &[u8], content_type: Oid) -> Result<ParsedCms, St
     if rest.iter().any(|b| *b != 0) {
         return Err(format!("/Contents has {} bytes after the CMS that are not zero padding", rest.len()));
     }
-    let info = ContentInfo::from_der(&der_bytes).map_err(not_cms)?;
-    if info.content_type != ID_SIGNED_DATA {
-        return Err(format!("{NOT_CMS}: its content type is {}", info.content_type));
+    // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }, read in place
+    // (cms::ContentInfo copies the content out and would be encoded again to read it).
+    let (content_type_der, explicit) = match (der_bytes.first(), children(&der_bytes).map_err(not_cms)?.as_slice()) {
+        (Some(0x30), [content_type, explicit]) => (*content_type, *explicit),
+        _ => return Err(format!("{NOT_CMS}: ContentInfo is not a content type and a content")),
+    };
+    let info_content_type = ObjectIdentifier::from_der(content_type_der).map_err(not_cms)?;
+    if info_content_type != ID_SIGNED_DATA {
+        return Err(format!("{NOT_CMS}: its content type is {info_content_type}"));
     }
-    let signed_data = info.content.to_der().map_err(not_cms)?;
-    let fields = children(&signed_data).map_err(not_cms)?;
+    let signed_data = match (explicit.first(), children(explicit).map_err(not_cms)?.as_slice()) {
+        (Some(0xA0), [content]) => *content,
+        _ => return Err(format!("{NOT_CMS}: ContentInfo's content is not one explicitly tagged element")),
+    };
+    let fields = children(signed_data).map_err(not_cms)?;
     let tags: Vec<u8> = fields.iter().map(|f| f.first().copied().unwrap_or(0)).collect();
     // version, digestAlgorithms, encapContentInfo, [0] certificates?, [1] crls?, signerInfos
     let (encap, certs_field, signer_infos) = match tags.as_slice() {
@@ -834,19 +842,21 @@ fn san_email(cert: &Certificate) -> Option<String> {
 /// signed attributes keep the bytes their signer hashed. Bounded: nesting depth is capped
 /// and the output is never more than a few bytes per element longer than the input.
 mod ber {
+    use std::borrow::Cow;
+
     const MAX_DEPTH: usize = 64;
     const OCTET_STRING: u8 = 0x04;
     const CONSTRUCTED_OCTET_STRING: u8 = 0x24;
 
     /// Converts the first element of `input`; returns it as DER and the bytes it used.
-    pub(super) fn to_der(input: &[u8]) -> Result<(Vec<u8>, usize), String> {
+    pub(super) fn to_der(input: &[u8]) -> Result<(Cow<'_, [u8]>, usize), String> {
         // Most signers already write DER: then the conversion would copy it unchanged.
         if let Some(used) = already_der(input, 0) {
-            return Ok((input[..used].to_vec(), used));
+            return Ok((Cow::Borrowed(&input[..used]), used));
         }
         let mut out = Vec::with_capacity(input.len());
         let used = element(input, 0, &mut out)?;
-        Ok((out, used))
+        Ok((Cow::Owned(out), used))
     }
 
     /// The length of the first element of `input` when [`element`] would write it back
@@ -1001,7 +1011,12 @@ mod ber {
         assert!(checked > 20, "only {checked} DER signatures");
         // BER with an indefinite length is converted, not passed through.
         assert_eq!(already_der(&[0x30, 0x80, 0x02, 0x01, 0x05, 0, 0], 0), None);
-        assert_eq!(to_der(&[0x30, 0x80, 0x02, 0x01, 0x05, 0, 0]).unwrap(), (vec![0x30, 0x03, 0x02, 0x01, 0x05], 7));
+        let (converted, used) = to_der(&[0x30, 0x80, 0x02, 0x01, 0x05, 0, 0]).unwrap();
+        assert_eq!((&*converted, used), (&[0x30, 0x03, 0x02, 0x01, 0x05][..], 7));
+        assert!(matches!(converted, Cow::Owned(_)));
+        // DER is passed through without a copy.
+        let (same, used) = to_der(&[0x30, 0x03, 0x02, 0x01, 0x05, 0]).unwrap();
+        assert!(matches!(same, Cow::Borrowed(&[0x30, 0x03, 0x02, 0x01, 0x05])) && used == 5);
         // A length written longer than needed is rewritten.
         assert_eq!(already_der(&[0x04, 0x81, 0x01, 0x07], 0), None);
     }
