@@ -24,7 +24,7 @@ use crate::pdf::revisions::{Location, RevisionReader, XrefMap};
 use crate::pdf::view::{Changes, View};
 use crate::pdf::{FieldKind, Rect};
 use crate::pdf::{FormField, form_fields, get, resolve};
-use crate::verify::signature::{self, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
+use crate::verify::signature::{self, Certificates, PrefixHashes, SignatureInput, SignatureVerdict, TrustAnchors};
 
 /// One revision: where it ends in the file and the document as of then.
 pub struct Revision {
@@ -203,11 +203,12 @@ impl<'a> Returned<'a> {
         let gap_starts: Vec<usize> =
             found.iter().filter_map(|(_, input, _)| usize::try_from(*input.byte_range.get(1)?).ok()).collect();
         let hashes = PrefixHashes::new(bytes, &gap_starts);
+        let certificates = Certificates::default();
         let sha256 = hashes.file_hex();
         let mut signatures: Vec<DigitalSignature> = found
             .into_iter()
             .map(|(field, input, m)| {
-                let verdict = signature::verify_with(&input, trust, Some(&hashes));
+                let verdict = signature::verify_with(&input, trust, Some(&hashes), Some(&certificates));
                 let widget = field.first_widget();
                 DigitalSignature {
                     field: field.name.clone(),

@@ -35,7 +35,7 @@ pub(super) struct Token {
 /// Verify the token `der` stamping the data whose digest (with the token's own algorithm)
 /// `digest` computes.
 pub(super) fn verify(der: &[u8], digest: &dyn Fn(DigestAlg) -> Vec<u8>) -> Result<Token, String> {
-    let parsed = parse_signed_data(der, ID_CT_TST_INFO)?;
+    let parsed = parse_signed_data(der, ID_CT_TST_INFO, None)?;
     let tst = parsed.econtent.as_deref().ok_or("the token holds no TSTInfo")?;
     let (imprint_alg, imprint, time) = tst_info(tst).map_err(|e| format!("the token's TSTInfo cannot be read: {e}"))?;
     let imprint_alg = DigestAlg::from_oid(&imprint_alg.oid)
