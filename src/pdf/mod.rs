@@ -332,7 +332,7 @@ pub fn form_fields<D: Objects + ?Sized>(doc: &D) -> Vec<FormField> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(2 * fields.len());
     for f in fields {
         walk_field(doc, f, "", None, 0, &page_of, &mut seen, &mut out);
     }

@@ -681,6 +681,20 @@ fn eight_digits_value(x: u64, run: usize) -> u64 {
     quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
 }
 
+/// The decimal `whole.fraction` (digits only) as `f32`, exactly as parsing its text gives it,
+/// when it has at most seven digits in all (most reals in a PDF: coordinates, widths): the
+/// digits then make an integer below 2^24 and the divisor a power of ten below 2^24, both
+/// exact in `f32`, so one correctly rounded division is the correctly rounded value.
+fn short_decimal(whole: &[u8], fraction: &[u8]) -> Option<f32> {
+    const POWERS_OF_TEN: [f32; 8] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 1e7];
+    if whole.len() + fraction.len() > 7 {
+        return None;
+    }
+    let digits =
+        whole.iter().chain(fraction).try_fold(0u32, |v, d| d.is_ascii_digit().then(|| v * 10 + u32::from(d - b'0')))?;
+    Some(digits as f32 / POWERS_OF_TEN[fraction.len()])
+}
+
 fn digits_value(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
@@ -1121,6 +1135,11 @@ impl<'a> Parser<'a> {
             if self.peek() == Some(b'-') {
                 return Err(Unreadable::Unusual);
             }
+            let (whole, fraction) =
+                (&self.bytes[digits_start..][..int_digits], &self.bytes[self.pos - fraction..self.pos]);
+            if let Some(x) = short_decimal(whole, fraction) {
+                return Ok(Number::Real(if negative { -x } else { x }));
+            }
             let text = std::str::from_utf8(&self.bytes[start..self.pos]).ok();
             return match text.and_then(|t| t.parse::<f32>().ok()) {
                 Some(x) => Ok(Number::Real(x)),
@@ -1431,6 +1450,30 @@ mod tests {
             assert_eq!(digits_from(&file, at), (value, at + digits), "{:?}", String::from_utf8_lossy(&file));
             assert_eq!(digit_run(&file[at..]), digits);
         }
+    }
+
+    #[test]
+    fn short_reals_read_as_parsing_their_text_reads_them() {
+        let mut next = xorshift(0x5851_F42D_4C95_7F2D);
+        for _ in 0..200_000 {
+            let r = next();
+            let (whole_len, fraction_len) = ((r % 9) as usize, ((r >> 4) % 10) as usize);
+            let digit = |i: usize| b'0' + ((r >> (8 + (i * 5) % 48)) % 10) as u8;
+            let whole: Vec<u8> = (0..whole_len).map(digit).collect();
+            let fraction: Vec<u8> = (0..fraction_len).map(|i| digit(i + 11)).collect();
+            if whole.is_empty() && fraction.is_empty() {
+                continue;
+            }
+            let sign = ["", "-", "+"][(r >> 60) as usize % 3];
+            let text = format!("{sign}{}.{}", String::from_utf8_lossy(&whole), String::from_utf8_lossy(&fraction));
+            let parsed = text.parse::<f32>().unwrap();
+            if let Some(x) = short_decimal(&whole, &fraction) {
+                assert_eq!((if sign == "-" { -x } else { x }).to_bits(), parsed.to_bits(), "{text}");
+            }
+            assert_eq!(parse(&text).unwrap(), Object::Real(parsed), "{text}");
+        }
+        // Seven digits take the short way; eight do not.
+        assert!(short_decimal(b"1234", b"567").is_some() && short_decimal(b"1234", b"5678").is_none());
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub fn check(form: &Returned, boxes: &[(usize, Rect)]) -> Integrity {
             revisions: (form.revisions[i - 1].number + 1, form.revisions[i].number),
             problems: Vec::new(),
             applied: Vec::new(),
-            explained: HashSet::default(),
+            explained: HashSet::with_capacity_and_hasher(64, Default::default()),
             annotated: false,
             content_added: false,
             field_locks: &mdp::field_locks(form, &locks, i - 1),
