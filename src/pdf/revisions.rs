@@ -67,6 +67,8 @@ pub struct RevisionReader<'a> {
     parsed: HashMap<usize, Parsed>,
     /// Cross-reference sections read so far, by offset.
     sections: HashMap<usize, Section>,
+    /// The parsers' scratch space, handed from one object's parser to the next.
+    scratch: Scratch,
 }
 
 /// An object as parsed at one offset, with what its reading depended on beyond its own bytes,
@@ -97,7 +99,7 @@ const MAX_SECTIONS: usize = 256;
 
 impl<'a> RevisionReader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        RevisionReader { bytes, parsed: HashMap::new(), sections: HashMap::new() }
+        RevisionReader { bytes, parsed: HashMap::new(), sections: HashMap::new(), scratch: Scratch::default() }
     }
 
     /// The cross-reference data of the revision that ends at `end` (just past its `%%EOF`).
@@ -333,8 +335,10 @@ impl<'a> RevisionReader<'a> {
                     _ => None,
                 }
             };
-            let mut parser = Parser::new(bytes, offset);
-            let (id, object) = parser.indirect_object(&mut length_of)?;
+            let mut parser = Parser::with_scratch(bytes, offset, std::mem::take(&mut self.scratch));
+            let read = parser.indirect_object(&mut length_of);
+            self.scratch = parser.take_scratch();
+            let (id, object) = read?;
             let parsed = Parsed { id, object: Some(object), end: parser.pos, length_from };
             self.parsed.insert(offset, parsed);
         }
@@ -735,6 +739,8 @@ struct Parser<'a> {
     entries: Entries,
     /// Numbers at the start of an array being read, shared the same way.
     numbers: Vec<Number>,
+    /// Whether the scratch space goes back to the thread when the parser is dropped.
+    scratch_from_thread: bool,
 }
 
 /// A number or a reference as read. With [`Unreadable`] it is sixteen bytes, returned in
@@ -822,19 +828,39 @@ thread_local! {
 
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
-        let own = Scratch {
-            objects: std::mem::take(&mut self.scratch),
-            entries: std::mem::take(&mut self.entries),
-            numbers: std::mem::take(&mut self.numbers),
-        };
-        SCRATCH.with(|s| s.set(Some(s.take().unwrap_or_default().larger(own))));
+        if self.scratch_from_thread {
+            let own = self.take_scratch();
+            SCRATCH.with(|s| s.set(Some(s.take().unwrap_or_default().larger(own))));
+        }
     }
 }
 
 impl<'a> Parser<'a> {
+    /// A parser at `pos`, with the thread's scratch space (given back when it is dropped).
     fn new(bytes: &'a [u8], pos: usize) -> Self {
-        let Scratch { objects, entries, numbers } = SCRATCH.with(|s| s.take()).unwrap_or_default();
-        Parser { bytes, pos, scratch: objects, entries, numbers }
+        let mut parser = Parser::with_scratch(bytes, pos, SCRATCH.with(|s| s.take()).unwrap_or_default());
+        parser.scratch_from_thread = true;
+        parser
+    }
+
+    /// A parser at `pos` with the caller's scratch space, to be taken back with
+    /// [`Self::take_scratch`]: for a reader that parses object after object.
+    fn with_scratch(bytes: &'a [u8], pos: usize, scratch: Scratch) -> Self {
+        let Scratch { objects, entries, numbers } = scratch;
+        Parser { bytes, pos, scratch: objects, entries, numbers, scratch_from_thread: false }
+    }
+
+    fn take_scratch(&mut self) -> Scratch {
+        let mut scratch = Scratch {
+            objects: std::mem::take(&mut self.scratch),
+            entries: std::mem::take(&mut self.entries),
+            numbers: std::mem::take(&mut self.numbers),
+        };
+        // Emptied, in case a failed read left something behind.
+        scratch.objects.clear();
+        scratch.entries.clear();
+        scratch.numbers.clear();
+        scratch
     }
 
     fn rest(&self) -> &'a [u8] {
