@@ -262,7 +262,10 @@ impl Lookup for Dictionary {
     #[inline]
     fn find(&self, key: &[u8]) -> Option<&Object> {
         if self.len() <= LINEAR_LOOKUP_MAX {
-            self.iter().find(|(k, _)| k.as_slice() == key).map(|(_, v)| v)
+            // The first byte first: most keys differ there, and comparing whole slices is a
+            // call into the C library for each key.
+            let first = key.first();
+            self.iter().find(|(k, _)| k.first() == first && k.as_slice() == key).map(|(_, v)| v)
         } else {
             self.get(key).ok()
         }

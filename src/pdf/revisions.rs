@@ -713,17 +713,28 @@ fn digits_value(digits: &[u8]) -> Option<u64> {
     })
 }
 
-fn is_whitespace(c: u8) -> bool {
+const fn is_whitespace(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\0' | b'\x0c')
 }
 
-fn is_delimiter(c: u8) -> bool {
+const fn is_delimiter(c: u8) -> bool {
     matches!(c, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
 }
 
 fn is_regular(c: u8) -> bool {
-    !is_whitespace(c) && !is_delimiter(c)
+    REGULAR[usize::from(c)]
 }
+
+/// [`is_regular`] by byte, worked out once: names are scanned a byte at a time.
+const REGULAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = !is_whitespace(c as u8) && !is_delimiter(c as u8);
+        c += 1;
+    }
+    table
+};
 
 /// A cursor over the file that reads PDF objects (PDF 32000-1 7.3) exactly as lopdf's parser
 /// does, or gives up.
