@@ -326,3 +326,34 @@ fn a_stream_whose_indirect_length_changes_is_read_per_revision() {
     }
     check_file("changing indirect length", &pdf);
 }
+
+/// Numbers as operands and in arrays, written every way a PDF may write them (signs, leading
+/// and trailing points, long digit runs, runs that overflow, numbers next to `R`), read as
+/// lopdf reads them: the parser's eight-digit and short-real paths against lopdf's own.
+#[test]
+fn numbers_read_as_lopdf_reads_them() {
+    let mut rng = Rng(0x4E55_4D42);
+    let digits =
+        |rng: &mut Rng, n: usize| -> String { (0..n).map(|_| char::from(b'0' + rng.below(10) as u8)).collect() };
+    for k in 0..3000 {
+        let mut content = String::new();
+        for _ in 0..1 + rng.below(12) {
+            let sign = ["", "", "-", "+"][rng.below(4)];
+            let length = [0, 1, 1, 2, 3, 4, 7, 8, 9, 19, 20, 25][rng.below(12)];
+            let whole = digits(&mut rng, length);
+            let (fraction_length, kind) = (rng.below(11), rng.below(4));
+            let fraction = digits(&mut rng, fraction_length);
+            let number = match kind {
+                0 => format!("{sign}{}", if whole.is_empty() { "0".into() } else { whole }),
+                1 => format!("{sign}{whole}.{fraction}"),
+                2 => format!("{sign}.{fraction}0"),
+                _ => format!("{sign}{whole}."),
+            };
+            content.push_str(&number);
+            content.push_str([" ", "\n", " 0 R ", "]", " [", "  "][rng.below(6)]);
+        }
+        // Balanced or not, an operator at the end.
+        content.push_str(" Tj");
+        check_content(&format!("numbers {k}: {content:?}"), content.as_bytes());
+    }
+}
