@@ -8,10 +8,11 @@
 //! in the final document for everything else.
 //!
 //! Code that reads a signed state (form fields, the integrity rules, the pixel pre-check, page
-//! marks) takes any [`Objects`]: a [`lopdf::Document`] (which answers with lopdf's own methods)
-//! or a [`View`]. The view's page walk and dereferencing repeat lopdf's
-//! rules exactly, so a view reads as the full document would; `tests/revisions.rs` checks that,
-//! object by object and page by page, for every signed revision of every fixture.
+//! marks) takes any [`Objects`]: a [`lopdf::Document`] (which answers its page walk with
+//! lopdf's own methods) or a [`View`]. Dereferencing, for both, and the view's page walk repeat
+//! lopdf's rules exactly, so a view reads as the full document would; `tests/revisions.rs`
+//! checks that, object by object and page by page, for every signed revision of every fixture,
+//! and a unit test here checks reference chains around lopdf's limit against lopdf.
 //!
 //! ```
 //! use formtool::pdf::view::Objects;
