@@ -337,12 +337,8 @@ fn interpret<D: Objects + ?Sized>(
                             });
                         }
                     }
-                    let inner_resources = xobject
-                        .dict
-                        .lookup(b"Resources")
-                        .ok()
-                        .and_then(|r| resolve(doc, r).as_dict().ok())
-                        .or(resources);
+                    let inner_resources =
+                        xobject.dict.find(b"Resources").and_then(|r| resolve(doc, r).as_dict().ok()).or(resources);
                     // A Form XObject may be drawn many times: its bytes are charged to the
                     // budget (one operation per 64 bytes) so repeated large ones end the reading.
                     if *budget == 0 {

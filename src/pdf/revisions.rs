@@ -261,21 +261,13 @@ impl<'a> RevisionReader<'a> {
     }
 
     /// For an object the base document read at `offset`: whether the revision described by
-    /// `xref` and ending at `end` reads it the same way ([`Self::object_at`]'s checks).
+    /// `xref` and ending at `end` reads it the same way ([`Self::object_in`]'s checks that
+    /// depend on the revision).
     fn shared_object_fits(&self, offset: usize, xref: &XrefMap, end: usize) -> Result<()> {
-        let parsed = self.parsed.get(&offset).ok_or(Unsupported("object read twice"))?;
         if offset >= end {
             return Err(Unsupported("an object lies after its revision"));
         }
-        if parsed.end > end {
-            return Err(Unsupported("an object runs past its revision"));
-        }
-        if let Some((number, location)) = parsed.length_from
-            && xref.entries.get(&number) != Some(&location)
-        {
-            return Err(Unsupported("a stream's indirect /Length differs between revisions"));
-        }
-        Ok(())
+        self.parsed.get(&offset).ok_or(Unsupported("object read twice"))?.fits(xref, end)
     }
 
     fn section(&mut self, at: usize) -> Result<&Section> {
@@ -343,15 +335,24 @@ impl<'a> RevisionReader<'a> {
             self.parsed.insert(offset, parsed);
         }
         let parsed = &self.parsed[&offset];
-        if parsed.end > end {
+        parsed.fits(xref, end)?;
+        Ok(parsed)
+    }
+}
+
+impl Parsed {
+    /// Whether the revision described by `xref` and ending at `end` reads this object as it
+    /// was read: it ends within the revision, and an indirect `/Length` is the same object.
+    fn fits(&self, xref: &XrefMap, end: usize) -> Result<()> {
+        if self.end > end {
             return Err(Unsupported("an object runs past its revision"));
         }
-        if let Some((number, location)) = parsed.length_from
+        if let Some((number, location)) = self.length_from
             && xref.entries.get(&number) != Some(&location)
         {
             return Err(Unsupported("a stream's indirect /Length differs between revisions"));
         }
-        Ok(parsed)
+        Ok(())
     }
 }
 
@@ -639,15 +640,12 @@ fn xref_stream_entries(dict: &Dictionary, data: &[u8]) -> Result<Vec<(u32, Locat
 /// digit there) and the offset just past the run.
 fn digits_from(bytes: &[u8], at: usize) -> (Option<u64>, usize) {
     let rest = bytes.get(at..).unwrap_or(&[]);
-    if let Some(chunk) = rest.first_chunk::<8>() {
-        let x = u64::from_le_bytes(*chunk);
-        let run = digit_run8(x);
-        if run < 8 {
-            return ((run > 0).then(|| eight_digits_value(x, run)), at + run);
-        }
-    }
     let run = digit_run(rest);
-    (digits_value(&rest[..run]), at + run)
+    let value = match rest.first_chunk::<8>() {
+        Some(chunk) if (1..8).contains(&run) => Some(eight_digits_value(u64::from_le_bytes(*chunk), run)),
+        _ => digits_value(&rest[..run]),
+    };
+    (value, at + run)
 }
 
 /// How many decimal digits `bytes` starts with.
@@ -665,14 +663,9 @@ fn digit_run(bytes: &[u8]) -> usize {
 /// is not, with no branch per byte: numbers are most of what a form's fonts hold, and a loop
 /// that stops at a different length each time keeps the processor guessing.
 fn digit_run8(x: u64) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of a byte is set where it is at least '0', and where it is at most '9'.
     // A byte of 0x80 or more can carry into the bytes after it, but those come after a byte
     // that is not a digit, so the first such byte is still found.
-    let at_least = x.wrapping_add(ONES * u64::from(0x80 - b'0'));
-    let at_most = !x.wrapping_add(ONES * u64::from(0x7F - b'9'));
-    let not_digit = !(at_least & at_most) & HIGH;
+    let not_digit = !bytes_in_range(x, b'0', b'9') & HIGH;
     (not_digit.trailing_zeros() / 8) as usize
 }
 
@@ -918,9 +911,9 @@ impl<'a> Parser<'a> {
     }
 
     fn unsigned(&mut self) -> Option<u64> {
-        let run = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
-        let value = digits_value(&self.rest()[..run])?;
-        self.pos += run;
+        let (value, end) = digits_from(self.bytes, self.pos);
+        let value = value?;
+        self.pos = end;
         Some(value)
     }
 
@@ -1042,11 +1035,10 @@ impl<'a> Parser<'a> {
     /// numbers only, and gathering 120-byte objects to copy them again cost twice as much.
     fn array_items(&mut self, depth: usize) -> Result<Vec<Object>> {
         let (base, number_base) = (self.scratch.len(), self.numbers.len());
-        let result = self.gather_items(depth, number_base);
-        if result.is_err() {
+        if let Err(e) = self.gather_items(depth, number_base) {
             self.scratch.truncate(base);
             self.numbers.truncate(number_base);
-            return result.map(|_| Vec::new());
+            return Err(e);
         }
         if self.scratch.len() == base {
             return Ok(self.numbers.drain(number_base..).map(Number::into_object).collect());
@@ -1159,11 +1151,11 @@ impl<'a> Parser<'a> {
             _ => false,
         };
         let digits_start = self.pos;
-        let int_digits = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+        let int_digits = digit_run(self.rest());
         self.pos += int_digits;
         if self.peek() == Some(b'.') {
             self.pos += 1;
-            let fraction = self.rest().iter().take_while(|c| c.is_ascii_digit()).count();
+            let fraction = digit_run(self.rest());
             self.pos += fraction;
             if int_digits == 0 && fraction == 0 {
                 return Err(Unreadable::Number);
@@ -1324,6 +1316,18 @@ pub(crate) fn hex_body(body: &[u8]) -> std::result::Result<Vec<u8>, usize> {
     Ok(out)
 }
 
+/// Every byte 1, and every byte's high bit: the masks of the eight-bytes-at-once (SWAR) tests.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` set where that byte is in `lo..=hi`, and clear elsewhere,
+/// for bytes below 0x80 (a larger byte may carry into the ones after it).
+fn bytes_in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least = x.wrapping_add(ONES * u64::from(0x80 - lo));
+    let at_most = !x.wrapping_add(ONES * u64::from(0x7F - hi));
+    at_least & at_most & HIGH
+}
+
 /// Eight '0' digits.
 const ZEROS: u64 = u64::from_le_bytes(*b"00000000");
 
@@ -1337,20 +1341,12 @@ fn u64_at(eight: &[u8]) -> u64 {
 /// Eight hex digits (byte `i` of `x` the `i`th) as four bytes, or `None` if any is not a
 /// digit: every byte at once (SWAR), since a signature's `/Contents` is kilobytes of them.
 fn hex8(x: u64) -> Option<[u8; 4]> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Each test leaves the high bit of a byte set where it holds; no byte carries into the
-    // next, since every byte is below 0x80 once the first test passes.
-    let in_range = |v: u64, lo: u8, hi: u8| {
-        let at_least = v.wrapping_add(ONES * u64::from(0x80 - lo));
-        let at_most = !v.wrapping_add(ONES * u64::from(0x7F - hi));
-        at_least & at_most & HIGH
-    };
+    // No byte carries into the next, since every byte is below 0x80 once this test passes.
     if x & HIGH != 0 {
         return None;
     }
     // `| 0x20` lower-cases A-F (and maps nothing else into a-f).
-    if (in_range(x, b'0', b'9') | in_range(x | (ONES * 0x20), b'a', b'f')) != HIGH {
+    if (bytes_in_range(x, b'0', b'9') | bytes_in_range(x | (ONES * 0x20), b'a', b'f')) != HIGH {
         return None;
     }
     // A digit's value is its low four bits, plus nine for a letter (bit 6 set).

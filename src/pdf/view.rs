@@ -64,18 +64,9 @@ pub trait Objects {
         self.dereference(object).map(|(_, object)| object)
     }
 
-    /// [`Self::get_object`] as an `Option`, with no error made when there is none.
+    /// [`Self::get_object`] as an `Option`, with no error made when the object is there.
     fn resolved(&self, id: ObjectId) -> Option<&Object> {
-        let mut object = self.stored(id)?;
-        let mut followed = 0;
-        while let Object::Reference(next) = *object {
-            object = self.stored(next)?;
-            followed += 1;
-            if followed > DEREF_LIMIT {
-                return None;
-            }
-        }
-        Some(object)
+        self.dereference(self.stored(id)?).ok().map(|(_, object)| object)
     }
 
     fn get_dictionary(&self, id: ObjectId) -> lopdf::Result<&Dictionary> {
